@@ -1,0 +1,1 @@
+"""otel-testing: capture and assert on the telemetry that code under test produces."""
