@@ -1,0 +1,36 @@
+"""Which rule code reports which kind of naming issue.
+
+The static rules and the plugin's run-time check both report naming problems under these codes,
+so a user sees the same code for the same mistake in source and in emitted telemetry.
+"""
+
+from __future__ import annotations
+
+from otel_lint.naming import IssueKind
+
+#: Rule code for each kind of problem an attribute key can have.
+ATTRIBUTE_KEY_CODES: dict[IssueKind, str] = {
+    IssueKind.DEPRECATED: "OTL301",
+    IssueKind.MALFORMED: "OTL302",
+    IssueKind.NEAR_MISS: "OTL303",
+    IssueKind.CUSTOM_IN_SEMCONV_NAMESPACE: "OTL304",
+    IssueKind.RESERVED: "OTL304",
+}
+
+#: Rule code for each kind of problem a metric's name, instrument or unit can have.
+METRIC_CODES: dict[IssueKind, str] = {
+    IssueKind.MALFORMED: "OTL305",
+    IssueKind.METRIC_TOTAL_SUFFIX: "OTL305",
+    IssueKind.METRIC_UNIT_IN_NAME: "OTL305",
+    IssueKind.METRIC_EQUALS_ATTRIBUTE: "OTL305",
+    IssueKind.UNIT_MISSING: "OTL306",
+    IssueKind.UNIT_NOT_UCUM: "OTL306",
+    IssueKind.UNIT_DURATION_NOT_SECONDS: "OTL306",
+    IssueKind.UNIT_PLURAL_ANNOTATION: "OTL306",
+    IssueKind.METRIC_WRONG_INSTRUMENT: "OTL307",
+    IssueKind.METRIC_WRONG_UNIT: "OTL307",
+    IssueKind.METRIC_DEPRECATED: "OTL308",
+}
+
+#: An unbounded value among a metric's attributes (the metric-cardinality rule).
+UNBOUNDED_METRIC_ATTRIBUTE = "OTL202"
