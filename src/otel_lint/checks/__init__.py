@@ -1,0 +1,80 @@
+"""Python judgement for rules that need more than syntax.
+
+A rule file names a check (``check: deprecated_attribute``); the engine calls it with each node
+the rule's ast-grep pattern matched and the file's context, and reports one finding per verdict.
+Checks live in the modules of this package, one module per family, and register themselves with
+``@check("name")``. They never import or run the code being checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from ast_grep_py import SgNode
+
+from otel_lint.semconv import Registry
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The parts of the configuration that checks read."""
+
+    #: The project's own attribute namespaces, e.g. ``("acme",)``.
+    namespaces: tuple[str, ...] = ()
+    #: Identifiers the project declares bounded (e.g. ``tenant_tier``).
+    bounded: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What a check may know about the file it judges."""
+
+    path: str
+    text: str
+    root: SgNode
+    registry: Registry
+    settings: CheckSettings = field(default_factory=CheckSettings)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One finding a check asks for. Unset fields fall back to the rule's message and the match."""
+
+    message: str | None = None
+    node: SgNode | None = None
+    #: Replacement text for ``node`` (or the match), for a fix that keeps behaviour.
+    fix: str | None = None
+    #: Project facts this finding depends on, as in a rule's ``requires``.
+    requires: tuple[str, ...] = ()
+
+
+Check = Callable[[SgNode, FileContext], Iterable[Verdict]]
+_CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    """Register a check under the name rule files use."""
+
+    def register(function: Check) -> Check:
+        if name in _CHECKS:
+            raise ValueError(f"two checks are named {name!r}")
+        _CHECKS[name] = function
+        return function
+
+    return register
+
+
+@cache
+def all_checks() -> dict[str, Check]:
+    """Every registered check, after importing each module of this package once."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(_CHECKS)
+
+
+def node_text(node: SgNode | None) -> str:
+    return "" if node is None else node.text()

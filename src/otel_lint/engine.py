@@ -1,0 +1,314 @@
+"""Files in, findings out: one parse per file, every selected rule over that tree.
+
+A run has two halves. Per file (in worker processes when there are many): decode, parse once with
+ast-grep, collect the file's project facts, run every selected rule and its check, apply the
+file's suppressions. Then, for the whole project: merge the facts (from the checked files, the
+project's other Python files and its deployment files) and keep only the findings whose
+``requires`` the project meets. Output order never depends on scheduling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+from ast_grep_py import SgNode, SgRoot
+
+from otel_lint import facts as project_facts
+from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
+from otel_lint.discovery import Target, walk
+from otel_lint.findings import Finding, Fix, Severity
+from otel_lint.rule_model import Rule, load_rules
+from otel_lint.semconv import Registry, load_registry
+from otel_lint.source import UnreadableSource, decode_source
+from otel_lint.suppressions import Noqa, find_suppressions
+
+UNREADABLE = "OTL000"
+UNUSED_NOQA = "OTL001"
+_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file contributed: its findings, the ones its comments suppressed, its facts."""
+
+    label: str
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[tuple[Finding, Noqa | None], ...] = ()
+    noqa: tuple[Noqa, ...] = ()
+    facts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    findings: tuple[Finding, ...]
+    files: int
+    facts: frozenset[str] = field(default_factory=frozenset)
+
+
+# --- one file ----------------------------------------------------------------------------------
+
+
+def _position(node: SgNode) -> tuple[int, int, int, int, int, int]:
+    span = node.range()
+    return (
+        span.start.line + 1,
+        span.start.column + 1,
+        span.end.line + 1,
+        span.end.column + 1,
+        span.start.index,
+        span.end.index,
+    )
+
+
+def _fingerprint(code: str, text: str, seen: dict[tuple[str, str], int]) -> str:
+    """A line-independent identity: the code, the matched text, and which occurrence it is."""
+    normalised = " ".join(text.split())
+    key = (code, normalised)
+    occurrence = seen.get(key, 0)
+    seen[key] = occurrence + 1
+    digest = hashlib.blake2b(f"{code}\0{normalised}\0{occurrence}".encode(), digest_size=8)
+    return digest.hexdigest()
+
+
+def _substitute(template: str, match: SgNode) -> str:
+    def value(found: re.Match[str]) -> str:
+        many, one = found.group(1), found.group(2)
+        if many:
+            nodes = [n for n in match.get_multiple_matches(many) if n.is_named()]
+            if not nodes:
+                return ""
+            root_text = match.get_root().root().text()
+            return root_text[nodes[0].range().start.index : nodes[-1].range().end.index]
+        node = match.get_match(one)
+        return node.text() if node is not None else found.group(0)
+
+    return _METAVARIABLE.sub(value, template)
+
+
+def _finding(
+    rule: Rule,
+    match: SgNode,
+    verdict: Verdict,
+    label: str,
+    seen: dict[tuple[str, str], int],
+) -> Finding:
+    node = verdict.node or match
+    line, column, end_line, end_column, start, end = _position(node)
+    message = verdict.message or _substitute(rule.message, match)
+    fix_text = verdict.fix
+    if fix_text is None and rule.fix is not None and verdict.node is None:
+        fix_text = _substitute(rule.fix, match)
+    fix = None
+    if fix_text is not None and fix_text != node.text():
+        fix = Fix(fix_text, start, end, line, column, end_line, end_column)
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        message=message,
+        severity=rule.severity,
+        path=label,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        fingerprint=_fingerprint(rule.code, node.text(), seen),
+        fix=fix,
+        requires=tuple(rule.requires) + verdict.requires,
+    )
+
+
+def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding(
+        code=UNREADABLE,
+        name="unreadable-file",
+        message=f"file could not be checked: {reason}",
+        severity=Severity.ERROR,
+        path=label,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        fingerprint=hashlib.blake2b(reason.encode(), digest_size=8).hexdigest(),
+    )
+
+
+def analyze_text(
+    label: str,
+    text: str,
+    rules: Sequence[Rule],
+    registry: Registry,
+    settings: CheckSettings | None = None,
+) -> FileResult:
+    """Lint decoded source text: one parse, every rule. Suppressions are not applied here."""
+    root = SgRoot(text, "python").root()
+    error = root.find(kind="ERROR")
+    if error is not None:
+        start = error.range().start
+        return FileResult(
+            label,
+            findings=(unreadable(label, f"syntax error at line {start.line + 1}", start.line + 1, start.column + 1),),
+        )
+    context = FileContext(label, text, root, registry, settings or CheckSettings())
+    checks = all_checks()
+    findings: list[Finding] = []
+    seen: dict[tuple[str, str], int] = {}
+    for rule in rules:
+        matcher = rule.matcher()
+        if matcher is None:
+            continue
+        judge = checks[rule.check] if rule.check else None
+        for match in root.find_all(matcher):
+            verdicts: Iterable[Verdict] = judge(match, context) if judge else (Verdict(),)
+            for verdict in verdicts:
+                findings.append(_finding(rule, match, verdict, label, seen))
+    return FileResult(
+        label,
+        findings=tuple(findings),
+        facts=frozenset(project_facts.python_facts(text, root)),
+    )
+
+
+def apply_suppressions(result: FileResult, text: str) -> FileResult:
+    suppressions = find_suppressions(text)
+    if not suppressions.by_line and not suppressions.file_codes:
+        return result
+    kept: list[Finding] = []
+    suppressed: list[tuple[Finding, Noqa | None]] = []
+    for finding in result.findings:
+        if finding.code != UNREADABLE and suppressions.suppresses(finding.code, finding.line):
+            suppressed.append((finding, suppressions.by_line.get(finding.line)))
+        else:
+            kept.append(finding)
+    return replace(
+        result,
+        findings=tuple(kept),
+        suppressed=tuple(suppressed),
+        noqa=tuple(suppressions.by_line.values()),
+    )
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to check one file (picklable)."""
+
+    target: Target
+    codes: tuple[str, ...]
+    settings: CheckSettings
+
+
+@cache
+def _rules_by_code() -> dict[str, Rule]:
+    return {rule.code: rule for rule in load_rules()}
+
+
+def check_file(job: Job) -> FileResult:
+    """Read, decode, lint and apply suppressions to one file; never raises for a bad file."""
+    label = job.target.label
+    try:
+        data = job.target.path.read_bytes()
+    except OSError as error:
+        return FileResult(label, findings=(unreadable(label, error.strerror or str(error)),))
+    try:
+        text = decode_source(data).text
+    except UnreadableSource as error:
+        return FileResult(label, findings=(unreadable(label, str(error)),))
+    rules_by_code = _rules_by_code()
+    rules = [rules_by_code[code] for code in job.codes if code in rules_by_code]
+    try:
+        result = analyze_text(label, text, rules, load_registry(), job.settings)
+    except RecursionError:
+        return FileResult(label, findings=(unreadable(label, "nested too deeply to analyse"),))
+    except BaseException as error:  # ast-grep-py raises Rust panics as BaseException subclasses
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return FileResult(label, findings=(unreadable(label, f"the parser failed: {error}"),))
+    return apply_suppressions(result, text)
+
+
+# --- the project -------------------------------------------------------------------------------
+
+
+def context_facts(root: Path, checked: Iterable[Path], exclude: Sequence[str]) -> set[str]:
+    """Facts from the project's files that are not being checked, and from deployment files."""
+    found: set[str] = set()
+    for path in project_facts.deployment_files(root):
+        try:
+            found |= project_facts.text_facts(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    checked_paths = {path.absolute() for path in checked}
+    for path in walk(root, exclude, root):
+        if path.absolute() in checked_paths:
+            continue
+        try:
+            text = decode_source(path.read_bytes()).text
+        except (OSError, UnreadableSource):
+            continue
+        if not any(t in text for t in ("opentelemetry", "OTEL_", "get_current_span", "LoggingHandler")):
+            continue
+        try:
+            found |= project_facts.python_facts(text, SgRoot(text, "python").root())
+        except Exception:  # a file we only read for context must never fail the run
+            continue
+    return found
+
+
+def _worker_count(jobs: int | None, files: int) -> int:
+    wanted = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    # Starting processes costs more than a handful of files take.
+    return 1 if files < 8 else min(wanted, files)
+
+
+def check_files(
+    targets: Sequence[Target], codes: Sequence[str], settings: CheckSettings, jobs: int | None = None
+) -> list[FileResult]:
+    """Check every target, in worker processes when that pays; results in target order."""
+    work = [Job(target, tuple(codes), settings) for target in targets]
+    workers = _worker_count(jobs, len(work))
+    if workers == 1:
+        return [check_file(job) for job in work]
+    chunk = max(1, len(work) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(check_file, work, chunksize=chunk))
+
+
+def resolve(results: Iterable[FileResult], extra_facts: Iterable[str] = (), report_unused_noqa: bool = False) -> RunResult:
+    """Merge facts, drop findings whose requirements the project does not meet, sort."""
+    results = list(results)
+    facts = frozenset(extra_facts).union(*(r.facts for r in results))
+
+    def stands(finding: Finding) -> bool:
+        return all(project_facts.holds(req, facts) for req in finding.requires)
+
+    findings = [f for r in results for f in r.findings if stands(f)]
+    if report_unused_noqa:
+        for result in results:
+            used = {noqa.line for finding, noqa in result.suppressed if noqa and stands(finding)}
+            for noqa in result.noqa:
+                if noqa.line not in used:
+                    findings.append(_unused_noqa(result.label, noqa))
+    findings.sort(key=Finding.sort_key)
+    return RunResult(tuple(findings), len(results), facts)
+
+
+def _unused_noqa(label: str, noqa: Noqa) -> Finding:
+    codes = ", ".join(noqa.codes) if noqa.codes else "any code"
+    return Finding(
+        code=UNUSED_NOQA,
+        name="unused-noqa",
+        message=f"this `# noqa` ({codes}) suppresses nothing; remove it",
+        severity=Severity.INFO,
+        path=label,
+        line=noqa.line,
+        column=noqa.column,
+        end_line=noqa.line,
+        end_column=noqa.column,
+        fingerprint=hashlib.blake2b(f"{codes}".encode(), digest_size=8).hexdigest(),
+    )

@@ -1,0 +1,188 @@
+"""The rule files: one YAML document per rule, validated into a typed, frozen model.
+
+A rule file is the one place a rule is described: its documentation, the ast-grep rule that
+finds candidates, the optional Python check that judges them, its fix, and its examples (which
+the test suite runs).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from otel_lint.findings import Severity
+
+FAMILIES = {
+    "0": "files",
+    "1": "log-trace correlation",
+    "2": "unbounded values",
+    "3": "semantic conventions",
+    "4": "manual spans",
+    "5": "sdk setup",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleDocs(_Strict):
+    """The four parts of a rule page, in the order ruff's rule pages use, plus its boundary."""
+
+    what: str
+    why: str
+    example: str
+    instead: str
+    boundary: str = Field(description="What the rule deliberately does not flag.")
+
+
+class InvalidExample(_Strict):
+    """Code the rule must flag: one file (``code``) or a small project (``files``)."""
+
+    code: str | None = None
+    files: dict[str, str] | None = None
+    #: How many findings of this rule the example produces.
+    expect: int = 1
+    #: The text after ``--fix``, where the rule fixes this example.
+    fixed: str | None = None
+
+
+class ValidExample(_Strict):
+    code: str | None = None
+    files: dict[str, str] | None = None
+
+
+class RuleExamples(_Strict):
+    invalid: list[InvalidExample] = Field(min_length=1)
+    valid: list[ValidExample] = Field(min_length=1)
+
+    @field_validator("invalid", "valid", mode="before")
+    @classmethod
+    def _plain_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"code": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class Rule(_Strict):
+    """One rule of the catalogue."""
+
+    code: str = Field(pattern=r"^OTL\d{3}$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+    severity: Severity
+    message: str
+    docs: RuleDocs
+    #: The ast-grep rule that finds candidates (absent only for OTL000).
+    rule: dict[str, Any] | None = None
+    constraints: dict[str, Any] | None = None
+    utils: dict[str, Any] | None = None
+    transform: dict[str, Any] | None = None
+    #: The Python check (a name in ``otel_lint.checks``) that judges each candidate.
+    check: str | None = None
+    #: An ast-grep fix template applied to the matched node where the check does not give one.
+    fix: str | None = None
+    #: Facts the project must have (``fact``) or lack (``!fact``) for a candidate to be reported.
+    requires: list[str] = Field(default_factory=list)
+    examples: RuleExamples
+
+    @property
+    def family(self) -> str:
+        return FAMILIES.get(self.code[3], "other")
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None or (self.check is not None and self.check_fixes)
+
+    #: Whether the named check can produce fixes (declared so docs can say so).
+    check_fixes: bool = False
+
+    def matcher(self) -> dict[str, Any] | None:
+        """The configuration ast-grep-py's ``find_all`` takes."""
+        if self.rule is None:
+            return None
+        config: dict[str, Any] = {"rule": self.rule}
+        for key in ("constraints", "utils", "transform"):
+            value = getattr(self, key)
+            if value:
+                config[key] = value
+        return config
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RuleFileError(Exception):
+    """A rule file that cannot be loaded; names the file and what is wrong."""
+
+
+def rules_directory() -> Path:
+    """The shipped rules: inside the wheel, or the repository's ``rules/`` in a checkout."""
+    packaged = Path(__file__).with_name("rules")
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def load_rule_file(path: Path) -> Rule:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        return Rule.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValueError) as error:
+        raise RuleFileError(f"{path.name}: {error}") from error
+
+
+def load_utils(folder: Path) -> dict[str, Any]:
+    """The shared ast-grep utility rules in ``utils/`` (one per file, as ast-grep's utilDirs)."""
+    utils: dict[str, Any] = {}
+    for path in sorted((folder / "utils").glob("*.yaml")):
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            utils[raw["id"]] = raw["rule"]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+            raise RuleFileError(f"utils/{path.name}: {error}") from error
+    return utils
+
+
+@lru_cache(maxsize=4)
+def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
+    """Every rule, ordered by code, with the shared utils. Codes and names must be unique."""
+    folder = directory or rules_directory()
+    shared = load_utils(folder)
+    loaded = []
+    for path in sorted(folder.glob("OTL*.yaml")):
+        rule = load_rule_file(path)
+        if shared and rule.rule is not None:
+            rule = rule.model_copy(update={"utils": {**shared, **(rule.utils or {})}})
+        loaded.append(rule)
+    rules = tuple(sorted(loaded, key=lambda r: r.code))
+    for attribute in ("code", "name"):
+        seen: set[str] = set()
+        for rule in rules:
+            value = getattr(rule, attribute)
+            if value in seen:
+                raise RuleFileError(f"two rules share the {attribute} {value!r}")
+            seen.add(value)
+    return rules
+
+
+def rules_version(rules: tuple[Rule, ...]) -> str:
+    """A digest of the rule set, part of every cache key."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=8)
+    for rule in rules:
+        digest.update(rule.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def selected(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``code`` is named by any of the selectors (a code, a prefix such as ``OTL3``, or ALL)."""
+    return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+
+CODE_OR_PREFIX = re.compile(r"^(ALL|OTL\d{0,3})$")

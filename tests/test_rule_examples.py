@@ -1,0 +1,92 @@
+"""Every rule's own examples, run through the real engine: the YAML is the rule's test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_lint.engine import analyze_text, apply_suppressions, resolve
+from otel_lint.findings import Finding
+from otel_lint.fixes import fix_until_stable
+from otel_lint.rule_model import InvalidExample, Rule, ValidExample, load_rules
+from otel_lint.semconv import Registry
+
+RULES = load_rules()
+
+
+def _case_iter(kind: str) -> Iterator[object]:
+    for rule in RULES:
+        examples = getattr(rule.examples, kind)
+        for number, example in enumerate(examples, start=1):
+            yield pytest.param(rule, example, id=f"{rule.code}-{kind}-{number}")
+
+
+def _cases(kind: str) -> list[object]:
+    return list(_case_iter(kind))
+
+
+def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> list[Finding]:
+    """Lint an example as a project: one file, or several with their facts merged."""
+    files = example.files or {"example.py": example.code or ""}
+    results = [
+        apply_suppressions(analyze_text(name, text, RULES, registry), text)
+        for name, text in files.items()
+        if name.endswith(".py")
+    ]
+    from otel_lint.facts import text_facts
+
+    extra = set().union(*(text_facts(t) for n, t in files.items() if not n.endswith(".py")))
+    return list(resolve(results, extra).findings)
+
+
+def test_every_rule_has_examples_and_docs() -> None:
+    assert RULES, "no rules were loaded"
+    for rule in RULES:
+        assert len(rule.examples.invalid) >= 3, f"{rule.code} needs three invalid examples"
+        assert len(rule.examples.valid) >= 3, f"{rule.code} needs three valid examples"
+        assert rule.docs.boundary.strip()
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("invalid"))
+def test_invalid_example_is_flagged(rule: Rule, example: InvalidExample, registry: Registry) -> None:
+    findings = lint_example(example, registry)
+    mine = [f for f in findings if f.code == rule.code]
+    others = [f for f in findings if f.code != rule.code]
+    assert len(mine) == example.expect, [f.message for f in findings]
+    # An invalid example shows its own rule only, so each example documents one mistake.
+    assert others == [], [f"{f.code}: {f.message}" for f in others]
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("valid"))
+def test_valid_example_is_silent(rule: Rule, example: ValidExample, registry: Registry) -> None:
+    findings = lint_example(example, registry)
+    assert [f"{f.code}: {f.message}" for f in findings if f.code == rule.code] == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "example"),
+    [p for p in _cases("invalid") if p.values[1].fixed is not None],  # type: ignore[union-attr]
+)
+def test_fix_produces_the_documented_text(rule: Rule, example: InvalidExample, registry: Registry) -> None:
+    assert example.code is not None
+    outcome = fix_until_stable(
+        example.code, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
+    )
+    assert outcome.text == example.fixed
+    again = fix_until_stable(
+        outcome.text, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
+    )
+    assert again.applied == 0, "fixing is not idempotent"
+
+
+def test_rule_files_are_the_only_rules(tmp_path: Path) -> None:
+    """The loader refuses duplicate codes, so a copied rule file cannot shadow another."""
+    from otel_lint.rule_model import RuleFileError, load_rules as load
+
+    source = next(Path(__file__).parents[1].joinpath("rules").glob("OTL*.yaml"))
+    (tmp_path / "OTL900.yaml").write_text(source.read_text())
+    (tmp_path / "OTL901.yaml").write_text(source.read_text())
+    with pytest.raises(RuleFileError, match="share"):
+        load(tmp_path)
