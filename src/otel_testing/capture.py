@@ -49,20 +49,26 @@ class CaptureProblem:
     message: str
 
 
+def _span_key(span: ReadableSpan) -> tuple[int, int]:
+    context = span.get_span_context()
+    return (context.trace_id, context.span_id) if context is not None else (0, id(span))
+
+
 class OpenSpans(SpanProcessor):
     """Remembers spans that started and have not ended yet, to report spans a test left open."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[int, ReadableSpan] = {}
+        self._open: dict[tuple[int, int], ReadableSpan] = {}
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         with self._lock:
-            self._open[id(span)] = span
+            self._open[_span_key(span)] = span
 
     def on_end(self, span: ReadableSpan) -> None:
         with self._lock:
-            self._open.pop(id(span), None)
+            # The SDK hands on_end a read-only copy, so spans are matched by their ids.
+            self._open.pop(_span_key(span), None)
 
     def spans(self) -> list[ReadableSpan]:
         with self._lock:
@@ -130,7 +136,7 @@ class SessionCapture:
 
     def __init__(self) -> None:
         self.span_exporter = InMemorySpanExporter()
-        self.log_exporter = InMemoryLogRecordExporter()
+        self.log_exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
         self.metric_reader = AccumulatingMetricReader()
         self.open_spans = OpenSpans()
         self.log_notes = CurrentSpanAtEmit()
@@ -148,6 +154,8 @@ class SessionCapture:
         self.meter_providers: list[MeterProvider] = [self.meter_provider]
         self.logger_providers: list[LoggerProvider] = [self.logger_provider]
         self.problems: list[CaptureProblem] = []
+        #: Problems found when installing, reported to every test that asks for telemetry.
+        self.session_problems: list[CaptureProblem] = []
         self._restore_setters: list[Callable[[], None]] = []
         self._log_bridge: logging.Handler | None = None
         self._active_sessions = 0
@@ -173,6 +181,8 @@ class SessionCapture:
             logs_api.get_logger_provider(),
         ):
             self.adopt(provider, when="before the test session started")
+        self.session_problems.extend(self.problems)
+        self.problems.clear()
         self._wrap_provider_setters()
 
     def adopt(self, provider: object, when: str) -> None:

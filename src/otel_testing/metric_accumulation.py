@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any
 
 from opentelemetry.sdk.metrics import (
     Counter,
@@ -56,22 +56,22 @@ PREFERRED_TEMPORALITY: dict[type, AggregationTemporality] = {
     ObservableGauge: AggregationTemporality.CUMULATIVE,
 }
 
-Point = Union[NumberDataPoint, HistogramDataPoint, Any]
+Point = Any  # NumberDataPoint, HistogramDataPoint or ExponentialHistogramDataPoint
 
 
 def attribute_set_key(attributes: Any) -> tuple[tuple[str, Hashable], ...]:
     """A hashable, order-independent key for one attribute set (sequence values become tuples)."""
     items = dict(attributes or {}).items()
-    return tuple(
-        sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in items)
-    )
+    return tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in items))
 
 
 def _merge_point(old: Point, new: Point, delta: bool) -> Point:
     if not delta or old is None:
         return new
     if isinstance(old, NumberDataPoint) and isinstance(new, NumberDataPoint):
-        return replace(new, start_time_unix_nano=old.start_time_unix_nano, value=old.value + new.value)
+        return replace(
+            new, start_time_unix_nano=old.start_time_unix_nano, value=old.value + new.value
+        )
     if (
         isinstance(old, HistogramDataPoint)
         and isinstance(new, HistogramDataPoint)
@@ -82,7 +82,9 @@ def _merge_point(old: Point, new: Point, delta: bool) -> Point:
             start_time_unix_nano=old.start_time_unix_nano,
             count=old.count + new.count,
             sum=old.sum + new.sum,
-            bucket_counts=[a + b for a, b in zip(old.bucket_counts, new.bucket_counts)],
+            bucket_counts=[
+                a + b for a, b in zip(old.bucket_counts, new.bucket_counts, strict=True)
+            ],
             min=min(old.min, new.min),
             max=max(old.max, new.max),
         )
@@ -121,7 +123,9 @@ class MetricAccumulation:
         else:
             series.metric = metric
             series.resource = resource
-        delta = getattr(metric.data, "aggregation_temporality", None) == AggregationTemporality.DELTA
+        delta = (
+            getattr(metric.data, "aggregation_temporality", None) == AggregationTemporality.DELTA
+        )
         for point in metric.data.data_points:
             point_key = attribute_set_key(point.attributes)
             series.points[point_key] = _merge_point(series.points.get(point_key), point, delta)
@@ -139,7 +143,9 @@ class MetricAccumulation:
                 ResourceMetrics(
                     resource=resource,
                     scope_metrics=[
-                        ScopeMetrics(scope=scope, metrics=metrics, schema_url=scope.schema_url)
+                        ScopeMetrics(
+                            scope=scope, metrics=metrics, schema_url=scope.schema_url or ""
+                        )
                         for scope, metrics in scopes.items()
                     ],
                     schema_url=resource.schema_url,

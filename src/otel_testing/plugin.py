@@ -1,1 +1,184 @@
-"""pytest hooks and fixtures of otel-testing (thin: behaviour lives in the capture and view modules)."""
+"""pytest hooks and fixtures of otel-testing (thin: behaviour lives in capture and the views).
+
+Loaded through the ``pytest11`` entry point; ``-p no:otel_testing`` turns it off. The providers are
+installed before conftest files are imported, so tracers and meters that code under test obtains
+at import time resolve to them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Generator
+
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_testing.capture import (
+    SessionCapture,
+    current_span_context,
+    reset_current_context,
+    session_capture,
+)
+from otel_testing.conventions import violations_report
+from otel_testing.metric_accumulation import AccumulatingMetricReader
+from otel_testing.telemetry import Telemetry
+
+#: Fixtures whose test needs metric values that start from zero (a collection at test start).
+_METRIC_FIXTURES = frozenset({"telemetry", "metric_reader", "meter_provider"})
+_STARTED = pytest.StashKey[bool]()
+
+
+class OpenTelemetryLeakWarning(pytest.PytestWarning):
+    """A test left a span open or a span context current; it would leak into the next test."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("otel-testing")
+    group.addoption(
+        "--otel-strict",
+        action="store_true",
+        default=False,
+        help="fail every test whose emitted telemetry violates the semantic conventions",
+    )
+
+
+def _start(config: pytest.Config) -> None:
+    if not config.stash.get(_STARTED, False):
+        config.stash[_STARTED] = True
+        session_capture().start_session()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before conftest files import the code under test, so import-time tracers resolve to ours.
+    _start(early_config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "otel_strict: fail the test if its telemetry violates the semantic conventions",
+    )
+    _start(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_STARTED, False):
+        config.stash[_STARTED] = False
+        session_capture().end_session()
+
+
+def _is_strict(item: pytest.Item) -> bool:
+    return bool(item.config.getoption("otel_strict", False)) or (
+        item.get_closest_marker("otel_strict") is not None
+    )
+
+
+def _fixture_names(item: pytest.Item) -> frozenset[str]:
+    return frozenset(getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    drain = _is_strict(item) or bool(_fixture_names(item) & _METRIC_FIXTURES)
+    session_capture().start_test(drain_metrics=drain)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield
+    capture = session_capture()
+    if "telemetry" in _fixture_names(item):
+        problems = [*capture.session_problems, *capture.problems]
+        if problems:
+            pytest.fail("\n".join(p.message for p in problems), pytrace=False)
+    if _is_strict(item):
+        violations = Telemetry(capture).check_semconv()
+        if violations:
+            pytest.fail(violations_report(violations), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        _report_leaks(session_capture())
+        session_capture().end_test()
+
+
+def _report_leaks(capture: SessionCapture) -> None:
+    still_open = capture.open_spans.spans()
+    if still_open:
+        names = ", ".join(repr(s.name) for s in still_open)
+        warnings.warn(
+            OpenTelemetryLeakWarning(
+                f"{len(still_open)} span(s) were still open when the test ended: {names}. "
+                "End every span (use `with tracer.start_as_current_span(...)`) or wait for the "
+                "thread or task that ends it."
+            ),
+            stacklevel=2,
+        )
+    current = current_span_context()
+    if current.is_valid:
+        reset_current_context()
+        warnings.warn(
+            OpenTelemetryLeakWarning(
+                f"span {current.span_id:016x} was still the current span when the test ended "
+                "(a context was attached and never detached); the next test would have become "
+                "its child. otel-testing reset the context; detach the token that "
+                "`context.attach` returned, or use `trace.use_span(...)` as a context manager."
+            ),
+            stacklevel=2,
+        )
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def telemetry() -> Telemetry:
+    """This test's spans, metrics and logs, from the global providers the plugin installed."""
+    return Telemetry(session_capture())
+
+
+@pytest.fixture
+def tracer_provider() -> TracerProvider:
+    """The capturing TracerProvider, for code that takes a provider as an argument."""
+    return session_capture().tracer_provider
+
+
+@pytest.fixture
+def meter_provider() -> MeterProvider:
+    """The capturing MeterProvider, for code that takes a provider as an argument."""
+    return session_capture().meter_provider
+
+
+@pytest.fixture
+def logger_provider() -> LoggerProvider:
+    """The capturing LoggerProvider, for code that takes a provider as an argument."""
+    return session_capture().logger_provider
+
+
+@pytest.fixture
+def span_exporter() -> InMemorySpanExporter:
+    """The raw in-memory span exporter (emptied when each test starts)."""
+    return session_capture().span_exporter
+
+
+@pytest.fixture
+def metric_reader() -> AccumulatingMetricReader:
+    """The raw metric reader; ``get_metrics_data()`` returns what this test recorded."""
+    return session_capture().metric_reader
+
+
+@pytest.fixture
+def log_exporter() -> InMemoryLogRecordExporter:
+    """The raw in-memory log exporter (emptied when each test starts)."""
+    return session_capture().log_exporter
