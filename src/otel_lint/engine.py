@@ -31,6 +31,16 @@ from otel_lint.suppressions import Noqa, find_suppressions
 
 UNREADABLE = "OTL000"
 UNUSED_NOQA = "OTL001"
+#: Where tree-sitter's error recovery left a trace: an ERROR node, or a zero-width node it made up
+#: for a missing token (``def f(:`` gets an invisible ``)``).
+_SYNTAX_ERROR = {
+    "rule": {
+        "any": [
+            {"kind": "ERROR"},
+            {"regex": "^$", "not": {"any": [{"kind": "module"}, {"kind": "string_content"}, {"kind": "block"}]}},
+        ]
+    }
+}
 _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 
 
@@ -139,6 +149,11 @@ def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Findi
     )
 
 
+def syntax_error(root: SgNode) -> SgNode | None:
+    """The first place the parser had to recover from a syntax error, or None."""
+    return root.find(_SYNTAX_ERROR)
+
+
 def analyze_text(
     label: str,
     text: str,
@@ -148,13 +163,12 @@ def analyze_text(
 ) -> FileResult:
     """Lint decoded source text: one parse, every rule. Suppressions are not applied here."""
     root = SgRoot(text, "python").root()
-    error = root.find(kind="ERROR")
+    error = syntax_error(root)
     if error is not None:
         start = error.range().start
-        return FileResult(
-            label,
-            findings=(unreadable(label, f"syntax error at line {start.line + 1}", start.line + 1, start.column + 1),),
-        )
+        what = "syntax error" if error.kind() == "ERROR" else f"syntax error: missing `{error.kind()}`"
+        reason = f"{what} at line {start.line + 1}"
+        return FileResult(label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),))
     context = FileContext(label, text, root, registry, settings or CheckSettings())
     checks = all_checks()
     findings: list[Finding] = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgRoot
 
+from otel_lint.engine import syntax_error
 from otel_lint.findings import Finding, Fix
 
 
@@ -31,7 +32,7 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> FixOutcome:
 
 
 def parses(text: str) -> bool:
-    return SgRoot(text, "python").root().find(kind="ERROR") is None
+    return syntax_error(SgRoot(text, "python").root()) is None
 
 
 def fix_until_stable(

@@ -1,0 +1,201 @@
+"""The ``otel-lint`` command: arguments in, a run, output and an exit code out.
+
+Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"otel-lint: error: {message}\n")
+
+
+def _codes(value: str) -> list[str]:
+    from otel_lint.rule_model import CODE_OR_PREFIX
+
+    codes = [part.strip().upper() for part in value.split(",") if part.strip()]
+    bad = [code for code in codes if not CODE_OR_PREFIX.match(code)]
+    if bad:
+        raise argparse.ArgumentTypeError(f"not a rule code or prefix: {', '.join(bad)}")
+    return codes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from otel_lint import __version__
+
+    parser = _Parser(prog="otel-lint", description="Lint OpenTelemetry instrumentation in Python.")
+    parser.add_argument("--version", action="version", version=f"otel-lint {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check files and directories")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
+    check.add_argument("--select", type=_codes, help="codes or prefixes to enable (replaces the configured list)")
+    check.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
+    check.add_argument("--extend-select", type=_codes, default=[], help="codes or prefixes to enable as well")
+    check.add_argument("--output-format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+    check.add_argument("--config", type=Path, help="a pyproject.toml (or bare TOML table) to use")
+    check.add_argument("--baseline", type=Path, help="report only findings not recorded in this file")
+    check.add_argument("--write-baseline", type=Path, help="record the current findings in this file")
+    check.add_argument("--report-unused-noqa", action="store_true", default=None, help="report `# noqa` comments that suppress nothing (OTL001)")
+
+    commands.add_parser("rules", help="list every rule")
+    rule = commands.add_parser("rule", help="show one rule's documentation and examples")
+    rule.add_argument("code", type=str.upper)
+    return parser
+
+
+def _colour(stream: object) -> bool:
+    return (
+        not os.environ.get("NO_COLOR")
+        and hasattr(stream, "isatty")
+        and bool(stream.isatty())
+    )
+
+
+def _source_line_reader() -> object:
+    from otel_lint.source import UnreadableSource, decode_source
+
+    cache: dict[str, list[str] | None] = {}
+
+    def read(path: str, line: int) -> str | None:
+        if path not in cache:
+            try:
+                cache[path] = decode_source(Path(path).read_bytes()).text.splitlines()
+            except (OSError, UnreadableSource):
+                cache[path] = None
+        lines = cache[path]
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1]
+
+    return read
+
+
+def _run_check(arguments: argparse.Namespace) -> int:
+    from otel_lint.reporting import FORMATS
+    from otel_lint.runner import RunOptions, run_lint
+
+    options = RunOptions(
+        paths=tuple(arguments.paths),
+        select=tuple(arguments.select) if arguments.select else None,
+        ignore=tuple(arguments.ignore),
+        extend_select=tuple(arguments.extend_select),
+        config=arguments.config,
+        jobs=arguments.jobs,
+        fix=arguments.fix,
+        baseline=arguments.baseline,
+        write_baseline=arguments.write_baseline,
+        report_unused_noqa=arguments.report_unused_noqa,
+    )
+    missing = [str(p) for p in options.paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        print(f"otel-lint: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_ERROR
+    outcome = run_lint(options)
+    for fixed in outcome.fixed:
+        noun = "fix" if fixed.fixes == 1 else "fixes"
+        print(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied", file=sys.stderr)
+    if outcome.baseline_written is not None:
+        print(f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}", file=sys.stderr)
+    render = FORMATS[arguments.output_format]
+    output = render(outcome.findings, outcome.rules, _source_line_reader(), _colour(sys.stdout))  # type: ignore[arg-type]
+    if output:
+        print(output)
+    if arguments.statistics:
+        counts = Counter((f.code, f.name) for f in outcome.findings)
+        for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            print(f"{count:>5}\t{code}\t{name}", file=sys.stderr if arguments.output_format != "text" else sys.stdout)
+    if outcome.baselined:
+        print(f"({outcome.baselined} findings hidden by the baseline)", file=sys.stderr)
+    if arguments.exit_zero or arguments.write_baseline is not None:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+
+
+def _run_rules() -> int:
+    from otel_lint.rule_model import load_rules
+
+    rules = load_rules()
+    width = max(len(rule.name) for rule in rules)
+    print(f"{'code':<7} {'name':<{width}} {'severity':<8} fix  family")
+    for rule in rules:
+        fix = "yes" if rule.fixable else "no"
+        print(f"{rule.code:<7} {rule.name:<{width}} {rule.severity.value:<8} {fix:<4} {rule.family}")
+    return EXIT_CLEAN
+
+
+def _run_rule(code: str) -> int:
+    from otel_lint.rule_model import load_rules
+
+    rule = next((r for r in load_rules() if r.code == code or r.name == code.lower()), None)
+    if rule is None:
+        print(f"otel-lint: error: no rule {code}; `otel-lint rules` lists them", file=sys.stderr)
+        return EXIT_ERROR
+    docs = rule.docs
+    parts = [
+        f"# {rule.code} {rule.name} ({rule.severity.value}, {rule.family})",
+        f"## What it finds\n{docs.what.strip()}",
+        f"## Why it matters\n{docs.why.strip()}",
+        f"## Example\n{docs.example.rstrip()}",
+        f"## Instead\n{docs.instead.rstrip()}",
+        f"## What it does not flag\n{docs.boundary.strip()}",
+        "## Flagged\n" + "\n---\n".join(
+            (e.code or "\n".join(f"# {n}\n{t}" for n, t in (e.files or {}).items())).rstrip()
+            for e in rule.examples.invalid
+        ),
+        "## Not flagged\n" + "\n---\n".join(
+            (e.code or "\n".join(f"# {n}\n{t}" for n, t in (e.files or {}).items())).rstrip()
+            for e in rule.examples.valid
+        ),
+    ]
+    if rule.fixable:
+        parts.insert(1, "Fixable with `--fix`.")
+    print("\n\n".join(parts))
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; never lets a traceback reach the user."""
+    from otel_lint.baseline import BaselineError
+    from otel_lint.config import ConfigError
+    from otel_lint.rule_model import RuleFileError
+
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        if arguments.command == "check":
+            return _run_check(arguments)
+        if arguments.command == "rules":
+            return _run_rules()
+        return _run_rule(arguments.code)
+    except (ConfigError, BaselineError, RuleFileError) as error:
+        print(f"otel-lint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("otel-lint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except Exception as error:  # the last line of defence: a message, not a traceback
+        print(f"otel-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print("Please report this with the file that caused it.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

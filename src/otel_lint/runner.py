@@ -1,0 +1,218 @@
+"""A whole lint run as a plain function: configuration, selection, files, engine, fixes, baseline.
+
+The command line only turns arguments into ``RunOptions`` and a ``RunOutcome`` into output and an
+exit code; tests call ``run_lint`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from otel_lint import engine
+from otel_lint.baseline import new_findings, read_baseline, write_baseline
+from otel_lint.checks import CheckSettings
+from otel_lint.config import Settings, find_config, project_root, read_config_file
+from otel_lint.discovery import Target, discover
+from otel_lint.facts import holds
+from otel_lint.findings import Finding
+from otel_lint.fixes import fix_until_stable
+from otel_lint.rule_model import Rule, load_rules
+from otel_lint.semconv import load_registry, write_atomically
+from otel_lint.source import UnreadableSource, decode_source, encode_source
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for; None means "as the configuration says"."""
+
+    paths: tuple[Path, ...] = (Path("."),)
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    config: Path | None = None
+    jobs: int | None = None
+    fix: bool = False
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    report_unused_noqa: bool | None = None
+
+
+@dataclass(frozen=True)
+class FixedFile:
+    path: str
+    fixes: int
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    findings: tuple[Finding, ...]
+    files: int
+    rules: tuple[Rule, ...]
+    fixed: tuple[FixedFile, ...] = ()
+    baseline_written: int | None = None
+    #: How many findings the baseline accounted for and hid.
+    baselined: int = 0
+    facts: frozenset[str] = field(default_factory=frozenset)
+
+
+def _specificity(code: str, selectors: Sequence[str]) -> int:
+    """The length of the longest selector naming ``code`` (ALL counts 0), or -1 if none does."""
+    best = -1
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best
+
+
+def enabled_codes(rules: Sequence[Rule], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
+    """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201)."""
+    codes = [engine.UNREADABLE, *(rule.code for rule in rules)]
+    return [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+
+
+def load_settings(options: RunOptions) -> tuple[Settings, Path]:
+    """The settings that apply, and the project root. Raises ConfigError with the key named."""
+    start = options.paths[0] if options.paths else Path(".")
+    config_path = options.config or find_config(start.absolute())
+    settings = read_config_file(config_path) if config_path else Settings()
+    root = project_root(start.absolute(), config_path)
+    return settings, root
+
+
+def _per_file_ignored(settings: Settings, root: Path) -> list[tuple[pathspec.PathSpec, list[str]]]:
+    return [
+        (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
+        for pattern, codes in settings.per_file_ignores.items()
+    ]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _postprocess(
+    findings: Sequence[Finding],
+    targets: Sequence[Target],
+    settings: Settings,
+    root: Path,
+    codes: set[str],
+) -> list[Finding]:
+    per_file = _per_file_ignored(settings, root)
+    where = {t.label: _relative(t.path, root) for t in targets}
+    kept = []
+    for finding in findings:
+        if finding.code not in codes and finding.code != engine.UNUSED_NOQA:
+            continue
+        relative = where.get(finding.path, finding.path)
+        if any(
+            spec.match_file(relative) and _specificity(finding.code, ignored) >= 0
+            for spec, ignored in per_file
+        ):
+            continue
+        severity = settings.severity.get(finding.code)
+        kept.append(finding.with_severity(severity) if severity else finding)
+    return kept
+
+
+def _fix_files(
+    findings: Sequence[Finding],
+    targets: Sequence[Target],
+    rules: Sequence[Rule],
+    check_settings: CheckSettings,
+    facts: frozenset[str],
+) -> list[FixedFile]:
+    registry = load_registry()
+    by_label = {t.label: t for t in targets}
+    fixable = sorted({f.path for f in findings if f.fix is not None})
+    fixed = []
+    for label in fixable:
+        target = by_label.get(label)
+        if target is None:
+            continue
+        try:
+            data = target.path.read_bytes()
+            source = decode_source(data)
+        except (OSError, UnreadableSource):
+            continue
+
+        def lint(text: str, label: str = label) -> list[Finding]:
+            result = engine.apply_suppressions(
+                engine.analyze_text(label, text, rules, registry, check_settings), text
+            )
+            return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
+
+        outcome = fix_until_stable(source.text, lint)
+        if outcome.applied and outcome.text != source.text:
+            _write_keeping_mode(target.path, encode_source(outcome.text, source))
+            fixed.append(FixedFile(label, outcome.applied))
+    return fixed
+
+
+def _write_keeping_mode(path: Path, data: bytes) -> None:
+    """Replace the file atomically (an interrupted write never truncates it), keeping its mode."""
+    mode = path.stat().st_mode & 0o7777
+    write_atomically(path, data)
+    os.chmod(path, mode)
+
+
+def run_lint(options: RunOptions) -> RunOutcome:
+    """One complete run. Raises ConfigError or BaselineError for the CLI to report (exit 2)."""
+    settings, root = load_settings(options)
+    all_rules = load_rules()
+    select = list(options.select) if options.select is not None else list(settings.select)
+    select += [*settings.extend_select, *options.extend_select]
+    ignore = [*settings.ignore, *options.ignore]
+    codes = set(enabled_codes(all_rules, select, ignore))
+    rules = tuple(rule for rule in all_rules if rule.code in codes)
+    check_settings = CheckSettings(tuple(settings.namespaces), tuple(settings.bounded))
+    targets = discover(options.paths, settings.exclude, root)
+    baseline = read_baseline(options.baseline) if options.baseline else None
+
+    results = engine.check_files(targets, [r.code for r in rules], check_settings, options.jobs)
+    extra = engine.context_facts(root, [t.path for t in targets], settings.exclude)
+    extra |= {f"instrumented:{name}" for name in settings.instrumentations}
+    unused = (
+        options.report_unused_noqa
+        if options.report_unused_noqa is not None
+        else settings.report_unused_noqa
+    )
+    resolved = engine.resolve(results, extra, report_unused_noqa=unused)
+    findings = _postprocess(resolved.findings, targets, settings, root, codes)
+
+    fixed: list[FixedFile] = []
+    if options.fix and any(f.fix is not None for f in findings):
+        fixed = _fix_files(findings, targets, rules, check_settings, resolved.facts)
+        if fixed:
+            again = engine.check_files(targets, [r.code for r in rules], check_settings, options.jobs)
+            resolved = engine.resolve(again, extra, report_unused_noqa=unused)
+            findings = _postprocess(resolved.findings, targets, settings, root, codes)
+
+    written = None
+    if options.write_baseline is not None:
+        write_baseline(options.write_baseline, findings)
+        written = len(findings)
+    baselined = 0
+    if baseline is not None:
+        fresh = new_findings(findings, baseline)
+        baselined = len(findings) - len(fresh)
+        findings = fresh
+    return RunOutcome(
+        findings=tuple(findings),
+        files=len(targets),
+        rules=rules,
+        fixed=tuple(fixed),
+        baseline_written=written,
+        baselined=baselined,
+        facts=resolved.facts,
+    )
+
