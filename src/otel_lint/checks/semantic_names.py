@@ -1,15 +1,37 @@
-"""Checks of the 3xx family: attribute keys, metric names and units against the conventions."""
+"""Checks of the 3xx family: attribute keys, metric names and units against the conventions.
+
+The judgement itself lives in ``otel_lint.naming``; these checks find the name in the syntax
+(a string literal, a semconv constant, the arguments of ``meter.create_*``) and report each
+issue under the one code ``otel_lint.codes`` gives its kind, so a name with two problems gets
+two codes but no problem is reported twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 
 from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check
-from otel_lint.codes import ATTRIBUTE_KEY_CODES
+from otel_lint.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
 from otel_lint.literals import string_value, with_string_value
-from otel_lint.naming import check_attribute_key
+from otel_lint.naming import (
+    IssueKind,
+    NameIssue,
+    check_attribute_key,
+    check_metric_definition,
+    check_metric_name,
+    check_unit,
+)
+from otel_lint.semconv import Attribute, Metric
+
+SEMCONV_PACKAGE = "opentelemetry.semconv"
+
+# --- attribute keys written as string literals ------------------------------------------------
 
 
 def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> Iterator[Verdict]:
@@ -21,12 +43,302 @@ def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> It
         if ATTRIBUTE_KEY_CODES.get(issue.kind) != code:
             continue
         fix = None
+        # Only a deprecation has a replacement the conventions themselves name; the other
+        # suggestions are guesses a person should confirm, so they stay in the message.
         if code == "OTL301" and issue.suggestion is not None:
             fix = with_string_value(node, issue.suggestion)
         yield Verdict(message=issue.message, fix=fix)
         return
 
 
+# --- semconv constants, resolved through the file's imports ------------------------------------
+
+# A constant of a generated attributes or metrics module, by its full dotted origin. The old
+# ``trace.SpanAttributes`` / ``resource.ResourceAttributes`` classes do not match: OTL309's.
+_CONSTANT_ORIGIN = re.compile(
+    r"^opentelemetry\.semconv\.(?:_incubating\.)?(?P<table>attributes|metrics)"
+    r"\.\w+\.(?P<constant>[A-Z][A-Z0-9_]*)$"
+)
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A file's text as the memo key, carrying its parsed tree along uncompared."""
+
+    text: str
+    root: SgNode = field(compare=False, hash=False)
+
+
+def _imported_names(statement: SgNode) -> Iterator[tuple[str, str]]:
+    """(name as imported, local name) for each name an import statement binds."""
+    seen_import = statement.kind() == "import_statement"
+    for child in statement.children():
+        if not seen_import:
+            seen_import = child.text() == "import" and not child.is_named()
+            continue
+        if child.kind() == "dotted_name":
+            text = child.text()
+            if statement.kind() == "import_statement":
+                # ``import a.b.c`` binds ``a``, through which ``a.b.c.X`` is reached.
+                head = text.split(".", 1)[0]
+                yield head, head
+            else:
+                yield text, text
+        elif child.kind() == "aliased_import":
+            name, alias = child.field("name"), child.field("alias")
+            if name is not None and alias is not None:
+                yield name.text(), alias.text()
+
+
+@lru_cache(maxsize=16)
+def _semconv_imports(source: _Source) -> Mapping[str, str]:
+    """Local name -> full dotted origin, for every name a file imports from the semconv package."""
+    origins: dict[str, str] = {}
+    for statement in source.root.find_all(kind="import_from_statement"):
+        module = statement.field("module_name")
+        if module is None or not module.text().startswith(SEMCONV_PACKAGE):
+            continue
+        for name, local in _imported_names(statement):
+            origins[local] = f"{module.text()}.{name}"
+    for statement in source.root.find_all(kind="import_statement"):
+        for name, local in _imported_names(statement):
+            if name.startswith(SEMCONV_PACKAGE) or name == "opentelemetry":
+                origins[local] = name
+    return MappingProxyType(origins)
+
+
+def _origin(expression: str, imports: Mapping[str, str]) -> str | None:
+    """Where a dotted expression such as ``http_attributes.HTTP_METHOD`` was imported from."""
+    if not _DOTTED.match(expression):
+        return None
+    head, _, tail = expression.partition(".")
+    base = imports.get(head)
+    if base is None:
+        return None
+    return f"{base}.{tail}" if tail else base
+
+
+def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric | None:
+    """The semconv attribute or metric a name or ``module.NAME`` expression stands for.
+
+    Only names the file imports from ``opentelemetry.semconv``'s attribute and metric modules
+    count: a project's own ``HTTP_METHOD`` constant is none of our business.
+    """
+    if node.kind() not in ("identifier", "attribute"):
+        return None
+    origin = _origin(node.text(), _semconv_imports(_Source(context.text, context.root)))
+    found = _CONSTANT_ORIGIN.match(origin or "")
+    if found is None:
+        return None
+    entry = context.registry.constant(found.group("constant"))
+    wanted = Attribute if found.group("table") == "attributes" else Metric
+    return entry if isinstance(entry, wanted) else None
+
+
+def _constant_reference(node: SgNode) -> SgNode | None:
+    """The whole expression an upper-case identifier is the last part of, or None if a binding."""
+    parent = node.parent()
+    if parent is None:
+        return node
+    if parent.kind() == "attribute":
+        attribute = parent.field("attribute")
+        if attribute is None or attribute.range() != node.range():
+            return None  # the object of ``X.y``, not a constant of its own
+        return parent
+    if parent.kind() == "keyword_argument":
+        name = parent.field("name")
+        if name is not None and name.range() == node.range():
+            return None
+    return node
+
+
+def _replacement_hint(key: str, context: FileContext) -> str:
+    attribute = context.registry.attribute(key)
+    if attribute is None or attribute.template or attribute.key != key:
+        return ""
+    return f" (`{attribute.constant}` from `{attribute.module}`)"
+
+
 @check("deprecated_attribute_key")
 def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    yield from _attribute_key_verdicts(node, context, "OTL301")
+    if node.kind() == "string":
+        yield from _attribute_key_verdicts(node, context, "OTL301")
+        return
+    reference = _constant_reference(node)
+    if reference is None:
+        return
+    attribute = semconv_constant(reference, context)
+    if not isinstance(attribute, Attribute) or attribute.deprecated is None:
+        return
+    replacement = attribute.deprecated.replacement
+    advice = (
+        f"use `{replacement}`{_replacement_hint(replacement, context)}"
+        if replacement
+        else attribute.deprecated.note.rstrip(".")
+    )
+    # No fix: the replacement's constant usually lives in another module than the one imported,
+    # and adding imports is beyond a safe textual fix.
+    yield Verdict(
+        message=f"`{reference.text()}` is the deprecated semantic-convention attribute "
+        f"`{attribute.key}`: {advice}",
+        node=reference,
+    )
+
+
+@check("malformed_attribute_key")
+def malformed_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    yield from _attribute_key_verdicts(node, context, "OTL302")
+
+
+@check("near_miss_attribute_key")
+def near_miss_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    yield from _attribute_key_verdicts(node, context, "OTL303")
+
+
+@check("attribute_in_foreign_namespace")
+def attribute_in_foreign_namespace(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    yield from _attribute_key_verdicts(node, context, "OTL304")
+
+
+# --- metric instruments ------------------------------------------------------------------------
+
+#: ``create_*`` method -> the instrument kind in the registry's words.
+INSTRUMENT_KINDS: dict[str, str] = {
+    "create_counter": "counter",
+    "create_up_down_counter": "updowncounter",
+    "create_histogram": "histogram",
+    "create_gauge": "gauge",
+    "create_observable_counter": "counter",
+    "create_observable_up_down_counter": "updowncounter",
+    "create_observable_gauge": "gauge",
+}
+#: Kinds whose values always carry a dimension, so a missing unit is worth reporting. Counters
+#: count events, where leaving the default unit is common and harmless.
+UNIT_REQUIRED_KINDS = frozenset({"histogram", "gauge"})
+
+
+@dataclass(frozen=True)
+class InstrumentCall:
+    """The parts of a ``meter.create_*(name, [callbacks,] unit, description)`` call we judge."""
+
+    kind: str
+    name: SgNode | None
+    unit: SgNode | None
+    #: False when the arguments cannot be read (``*args``, ``**kwargs``), so a unit may be there.
+    complete: bool
+
+
+def instrument_call(node: SgNode) -> InstrumentCall | None:
+    """Read a ``create_*`` call's name and unit arguments as the opentelemetry-api binds them."""
+    function = node.field("function")
+    method = function.field("attribute") if function is not None else None
+    arguments = node.field("arguments")
+    kind = INSTRUMENT_KINDS.get(method.text()) if method is not None else None
+    if kind is None or method is None or arguments is None:
+        return None
+    # The observable instruments take ``callbacks`` between the name and the unit.
+    unit_position = 2 if method.text().startswith("create_observable_") else 1
+    positional: list[SgNode] = []
+    keywords: dict[str, SgNode] = {}
+    complete = True
+    for argument in arguments.children():
+        if not argument.is_named() or argument.kind() == "comment":
+            continue
+        if argument.kind() == "keyword_argument":
+            name, value = argument.field("name"), argument.field("value")
+            if name is not None and value is not None:
+                keywords[name.text()] = value
+        elif argument.kind() in ("list_splat", "dictionary_splat"):
+            complete = False
+        else:
+            positional.append(argument)
+    name_node = keywords.get("name", positional[0] if positional else None)
+    unit_node = keywords.get(
+        "unit", positional[unit_position] if len(positional) > unit_position else None
+    )
+    return InstrumentCall(kind, name_node, unit_node, complete)
+
+
+def _metric_name(node: SgNode | None, context: FileContext) -> str | None:
+    """A metric name written as a literal or as a semconv metric constant."""
+    literal = string_value(node)
+    if literal is not None or node is None:
+        return literal
+    metric = semconv_constant(node, context)
+    return metric.name if isinstance(metric, Metric) else None
+
+
+def _joined(issues: list[NameIssue]) -> str:
+    return "; ".join(issue.message for issue in issues)
+
+
+@check("metric_name")
+def metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    call = instrument_call(node)
+    name = string_value(call.name) if call is not None else None
+    if call is None or name is None:
+        return
+    issues = [
+        i for i in check_metric_name(name, context.registry) if METRIC_CODES.get(i.kind) == "OTL305"
+    ]
+    # One finding per name: a name with a unit and a `_total` suffix is one name to rename.
+    if issues:
+        yield Verdict(message=_joined(issues), node=call.name)
+
+
+@check("metric_unit")
+def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    call = instrument_call(node)
+    if call is None:
+        return
+    name = _metric_name(call.name, context)
+    metric = context.registry.metrics.get(name) if name is not None else None
+    defined = metric is not None and metric.deprecated is None
+    unit = string_value(call.unit)
+    if call.unit is not None and unit is None:
+        return  # computed at run time
+    if not unit:
+        # Missing (or empty, the API's default). Counters of events commonly leave it out; a
+        # histogram or gauge without one leaves readers guessing, and so does a semconv metric.
+        if not call.complete or (not defined and call.kind not in UNIT_REQUIRED_KINDS):
+            return
+        unit = None
+    elif defined:
+        return  # a semconv metric's unit is judged against its definition: OTL307
+    issues = [
+        i for i in check_unit(unit, context.registry, name) if METRIC_CODES.get(i.kind) == "OTL306"
+    ]
+    if not issues:
+        return
+    message = _joined(issues)
+    if defined and metric is not None and metric.unit:
+        message += f'; the conventions define "{metric.unit}"'
+    yield Verdict(message=message, node=call.unit or call.name)
+
+
+@check("semconv_metric_definition")
+def semconv_metric_definition(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    call = instrument_call(node)
+    name = _metric_name(call.name, context) if call is not None else None
+    metric = context.registry.metrics.get(name) if name is not None else None
+    if call is None or name is None or metric is None or metric.deprecated is not None:
+        return  # a deprecated metric is OTL308's; its old shape is not worth advice
+    unit = string_value(call.unit)
+    # An empty unit is a missing unit (OTL306), not a different one.
+    issues = check_metric_definition(name, call.kind, unit or None, context.registry)
+    for issue in issues:
+        if METRIC_CODES.get(issue.kind) == "OTL307":
+            target = call.unit if issue.kind is IssueKind.METRIC_WRONG_UNIT else None
+            yield Verdict(message=issue.message, node=target or call.name)
+
+
+@check("deprecated_metric_name")
+def deprecated_metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    call = instrument_call(node)
+    name = _metric_name(call.name, context) if call is not None else None
+    if call is None or name is None:
+        return
+    for issue in check_metric_name(name, context.registry):
+        if METRIC_CODES.get(issue.kind) == "OTL308":
+            yield Verdict(message=issue.message, node=call.name)
