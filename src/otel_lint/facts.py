@@ -12,15 +12,22 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ast_grep_py import SgNode
+from ast_grep_py import Config, Rule, SgNode
 
 #: Any instrumentation: zero-code instrumentation with ``opentelemetry-instrument`` activates
 #: every installed instrumentation.
 ALL_INSTRUMENTED = "instrumented:*"
+#: Something correlates log records with traces: a handler that exports records through the logs
+#: provider (they carry the span context), or code that copies the current ids into records.
 LOG_BRIDGE = "log-bridge"
+#: The ids are attributes of stdlib ``LogRecord`` objects (``record.otelTraceID`` or a filter's own
+#: ``record.trace_id``), so a format string can render them.
+LOG_IDS_ON_RECORD = "log-ids-on-record"
 #: The bridge also rewrites the log format so ids appear in the rendered line.
 LOG_FORMAT_INJECTED = "log-format-injected"
 SERVICE_NAME_ENV = "service-name-env"
+#: The requirement line that installs the logging instrumentation (``instrumented:logging``).
+_LOGGING_INSTRUMENTATION = "instrumented:logging"
 
 #: Names of files, other than Python sources, that describe how the project is installed and run.
 DEPLOYMENT_FILE = re.compile(
@@ -31,14 +38,17 @@ DEPLOYMENT_FILE = re.compile(
 
 _REQUIREMENT = re.compile(r"opentelemetry-instrumentation-([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 _ZERO_CODE = re.compile(r"\bopentelemetry-(instrument|bootstrap)\b")
+#: Between a variable's name and its value: ``=``, ``: "``, a space (Dockerfile ``ENV``), or a
+#: Kubernetes ``- name: X`` / ``value: "..."`` pair on the next line.
+_ASSIGNED = r"(?:\W{1,4}|[\"']?\s*\n\s*value:\s*[\"']?)"
 _LOG_CORRELATION_ENV = re.compile(
-    r"OTEL_PYTHON_LOG_CORRELATION\W{1,4}(true|1)\b", re.IGNORECASE
+    rf"OTEL_PYTHON_LOG_CORRELATION{_ASSIGNED}(true|1)\b", re.IGNORECASE
 )
 _LOG_AUTO_ENV = re.compile(
-    r"OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED\W{1,4}(true|1)\b", re.IGNORECASE
+    rf"OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED{_ASSIGNED}(true|1)\b", re.IGNORECASE
 )
 _SERVICE_NAME = re.compile(
-    r"OTEL_SERVICE_NAME\W{1,4}\S|OTEL_RESOURCE_ATTRIBUTES\W{1,4}[^\n]*service\.name="
+    rf"OTEL_SERVICE_NAME{_ASSIGNED}[^\s\"']|OTEL_RESOURCE_ATTRIBUTES{_ASSIGNED}[^\n]*service\.name="
 )
 
 
@@ -55,7 +65,7 @@ def text_facts(text: str) -> set[str]:
     if _ZERO_CODE.search(text):
         facts.add(ALL_INSTRUMENTED)
     if _LOG_CORRELATION_ENV.search(text):
-        facts.update((LOG_BRIDGE, LOG_FORMAT_INJECTED))
+        facts.update((LOG_BRIDGE, LOG_IDS_ON_RECORD, LOG_FORMAT_INJECTED))
     if _LOG_AUTO_ENV.search(text):
         facts.add(LOG_BRIDGE)
     if _SERVICE_NAME.search(text):
@@ -64,14 +74,21 @@ def text_facts(text: str) -> set[str]:
 
 
 # Python sources: a quick substring test first, so most files cost nothing here.
-_PYTHON_TRIGGERS = ("opentelemetry.instrumentation", "LoggingHandler", "OTEL_", "get_current_span", "Instrumentor")
-_INSTRUMENTATION_IMPORT = {
+_PYTHON_TRIGGERS = (
+    "opentelemetry.instrumentation",
+    "LoggingHandler",
+    "OTEL_",
+    "get_current_span",
+    "get_span_context",
+    "Instrumentor",
+)
+_INSTRUMENTATION_IMPORT: Rule = {
     "any": [
         {"pattern": "from $M import $$$"},
         {"pattern": "import $M"},
     ]
 }
-_INSTRUMENT_CALL = {
+_INSTRUMENT_CALL: Rule = {
     "any": [
         {"pattern": "$I.instrument($$$)"},
         {"pattern": "$I.instrument_app($$$)"},
@@ -82,12 +99,40 @@ _INSTRUMENT_CALL = {
 _INSTRUMENTOR_MODULE = re.compile(r"^opentelemetry\.instrumentation\.([a-z0-9_]+)")
 
 
+def _keyword_true(arguments: str, name: str) -> bool:
+    return re.search(rf"\b{name}\s*=\s*True\b", arguments) is not None
+
+
 def _logging_instrumentor_facts(call: SgNode) -> set[str]:
-    facts = {LOG_BRIDGE}
+    """What ``LoggingInstrumentor().instrument(...)`` does, read from its keyword arguments.
+
+    Checked against opentelemetry-instrumentation-logging 0.66b1: without arguments it adds a
+    ``LoggingHandler`` to the root logger that exports records through the logs provider (each
+    carries the current span context); ``otelTraceID`` and friends go onto stdlib records only with
+    ``inject_trace_context=True`` or ``set_logging_format=True``, and only the latter changes the
+    format. ``enable_log_auto_instrumentation=False`` leaves the handler out. Older releases
+    always put the ``otel*`` fields on records, so with them every call is a bridge too.
+    """
     arguments = call.text()
-    if re.search(r"set_logging_format\s*=\s*True", arguments):
+    facts: set[str] = set()
+    sets_format = _keyword_true(arguments, "set_logging_format")
+    injects = sets_format or _keyword_true(arguments, "inject_trace_context")
+    without_handler = re.search(r"\benable_log_auto_instrumentation\s*=\s*False\b", arguments)
+    if injects or not without_handler:
+        facts.add(LOG_BRIDGE)
+    if injects:
+        facts.add(LOG_IDS_ON_RECORD)
+    if sets_format:
         facts.add(LOG_FORMAT_INJECTED)
     return facts
+
+
+#: An OpenTelemetry logging handler, constructed (``LoggingHandler(...)``, Logfire's
+#: ``LogfireLoggingHandler(...)``) or named as a class in a ``dictConfig`` dictionary.
+_HANDLER_CALL: Config = {
+    "rule": {"kind": "call", "has": {"field": "function", "regex": r"(^|\.)\w*LoggingHandler$"}}
+}
+_HANDLER_CLASS_STRING = re.compile(r"[\"'](class|\(\))[\"']\s*:\s*[\"'][\w.]*LoggingHandler[\"']")
 
 
 def python_facts(text: str, root: SgNode) -> set[str]:
@@ -108,27 +153,51 @@ def python_facts(text: str, root: SgNode) -> set[str]:
         receiver = call.get_match("I")
         if receiver is not None and "LoggingInstrumentor" in receiver.text():
             facts.update(_logging_instrumentor_facts(call))
-    if "LoggingHandler" in text and root.find(pattern="LoggingHandler($$$)") is not None:
+    if "LoggingHandler" in text and (
+        root.find(_HANDLER_CALL) is not None or _HANDLER_CLASS_STRING.search(text)
+    ):
         facts.add(LOG_BRIDGE)
-    if "get_current_span" in text and _adds_ids_to_records(root):
-        facts.add(LOG_BRIDGE)
+    if "get_current_span" in text or "get_span_context" in text:
+        facts |= _id_copying_facts(root)
     return facts
 
 
-def _adds_ids_to_records(root: SgNode) -> bool:
-    """A logging filter or structlog processor that copies the current span's ids into records."""
+# Writes into a log record (stdlib ``record.x = ...`` / ``setattr(record, ...)``), into loguru's
+# ``record["extra"]``, or into a structlog event dict.
+_WRITES_STDLIB_RECORD = re.compile(
+    r"\b(record|log_record|rec)\.\w+\s*=(?!=)|setattr\(\s*(record|log_record|rec)\b"
+)
+_WRITES_OTHER_RECORD = re.compile(
+    r"\b(record|event_dict|ed)(\[[^\]\n]+\])+\s*=(?!=)|\b(record|event_dict|ed)(\[[^\]\n]+\])*\.update\("
+)
+
+
+def _id_copying_facts(root: SgNode) -> set[str]:
+    """Functions (logging filters, record factories, structlog processors, loguru patchers) that
+    read the current span context and write it into the log record or event dict."""
+    facts: set[str] = set()
     for function in root.find_all(kind="function_definition"):
         body = function.text()
-        if "get_current_span" not in body:
+        if "get_current_span" not in body and "get_span_context" not in body:
             continue
-        if re.search(r"\brecord\.\w+\s*=|setattr\(\s*record\b|event_dict\[|\.update\(", body):
-            return True
-    return False
+        if _WRITES_STDLIB_RECORD.search(body):
+            facts.update((LOG_BRIDGE, LOG_IDS_ON_RECORD))
+        elif _WRITES_OTHER_RECORD.search(body):
+            facts.add(LOG_BRIDGE)
+    return facts
+
+
+def _derived(present: set[str]) -> set[str]:
+    """Facts that follow from others: ``opentelemetry-instrument`` activates the logging
+    instrumentation when its package is installed, and that (0.66b1) installs the log handler."""
+    if ALL_INSTRUMENTED in present and _LOGGING_INSTRUMENTATION in present:
+        return present | {LOG_BRIDGE}
+    return present
 
 
 def holds(requirement: str, facts: Iterable[str]) -> bool:
     """Whether the project's facts meet one requirement (``fact`` or ``!fact``)."""
-    present = set(facts)
+    present = _derived(set(facts))
     negate = requirement.startswith("!")
     fact = requirement[1:] if negate else requirement
     found = fact in present or (fact.startswith("instrumented:") and ALL_INSTRUMENTED in present)
@@ -155,3 +224,12 @@ def deployment_files(root: Path, limit: int = 2000) -> list[Path]:
             elif DEPLOYMENT_FILE.search(entry.relative_to(root).as_posix()):
                 found.append(entry)
     return found
+
+
+_TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
+
+
+def is_test_file(path: str) -> bool:
+    """Whether a file is test code (``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``),
+    which configures logging and exporters for itself and never runs in production."""
+    return _TEST_FILE.search(path.replace("\\", "/")) is not None

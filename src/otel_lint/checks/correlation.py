@@ -1,0 +1,294 @@
+"""Checks of the 1xx family: whether logs can be joined to the traces they were written under.
+
+What counts as a bridge, and which bridges put ids on stdlib records, is decided in
+``otel_lint.facts`` (read against opentelemetry-instrumentation-logging 0.66b1); these checks only
+find the candidates that the project's facts then keep or drop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ast_grep_py import SgNode
+
+from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.facts import is_test_file
+from otel_lint.literals import string_value, with_string_value
+
+# --- OTL101: logging configured, nothing bridges it ---------------------------------------------
+
+_ROOT_LOGGER = re.compile(
+    r"^(logging\.getLogger\(\s*(None|\"\"|'')?\s*\)|logging\.root|getLogger\(\s*\))$"
+)
+_LOGURU_IMPORT = re.compile(r"^\s*from\s+loguru\s+import\s+[^\n]*\blogger\b", re.MULTILINE)
+
+
+def _root_logger_names(root: SgNode) -> set[str]:
+    """Names bound in this file to the root logger (``root = logging.getLogger()``)."""
+    names: set[str] = set()
+    for assignment in root.find_all(kind="assignment"):
+        left, right = assignment.field("left"), assignment.field("right")
+        if (
+            left is not None
+            and right is not None
+            and left.kind() == "identifier"
+            and _ROOT_LOGGER.match(right.text())
+        ):
+            names.add(left.text())
+    return names
+
+
+@check("unbridged_logging_config")
+def unbridged_logging_config(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    """Keep the configuration calls that shape production logging (the rule requires no bridge)."""
+    if is_test_file(context.path):
+        return
+    function = node.field("function")
+    if function is None:
+        return
+    name = function.text()
+    if name.endswith(".addHandler"):
+        receiver = name[: -len(".addHandler")]
+        if not (_ROOT_LOGGER.match(receiver) or receiver in _root_logger_names(context.root)):
+            return
+    elif name == "logger.add" and not _LOGURU_IMPORT.search(context.text):
+        return
+    yield Verdict()
+
+
+# --- OTL102: a format that drops the ids ----------------------------------------------------------
+
+#: A field that renders a trace id: ``%(otelTraceID)s``, ``%(trace_id)s``, ``{trace.id}``.
+TRACE_ID_FIELD = re.compile(r"trace[_.]?id", re.IGNORECASE)
+_PLAIN_FORMATTER_CLASS = re.compile(r"^(logging\.)?Formatter$")
+
+
+def _argument(call: SgNode, position: int | None, keyword: str) -> SgNode | None:
+    """The value passed as ``keyword=`` or at ``position`` (0-based; None: keyword only)."""
+    arguments = call.field("arguments")
+    if arguments is None:
+        return None
+    positional = 0
+    for child in arguments.children():
+        if not child.is_named():
+            continue
+        if child.kind() == "keyword_argument":
+            name = child.field("name")
+            if name is not None and name.text() == keyword:
+                return child.field("value")
+        elif child.kind() in ("list_splat", "dictionary_splat"):
+            return None
+        else:
+            if position is not None and positional == position:
+                return child
+            positional += 1
+    return None
+
+
+def _dict_entries(dictionary: SgNode) -> dict[str, SgNode]:
+    """The string-keyed entries of a dict literal (value nodes by key)."""
+    entries: dict[str, SgNode] = {}
+    for pair in dictionary.children():
+        if pair.kind() != "pair":
+            continue
+        key, value = string_value(pair.field("key")), pair.field("value")
+        if key is not None and value is not None:
+            entries[key] = value
+    return entries
+
+
+def _format_of(node: SgNode) -> SgNode | None:
+    """The format string a candidate configures, where it is written as a literal."""
+    if node.kind() == "pair":
+        # A dictConfig formatter: {"format": "..."} under "formatters", using the stdlib class.
+        dictionary = node.parent()
+        if dictionary is None:
+            return None
+        entries = _dict_entries(dictionary)
+        custom = entries.get("()") or entries.get("class")
+        if custom is not None and not re.search(r"(^|\.)Formatter$", string_value(custom) or ""):
+            return None
+        return node.field("value")
+    function = node.field("function")
+    if function is not None and _PLAIN_FORMATTER_CLASS.match(function.text()):
+        return _argument(node, 0, "fmt")
+    return _argument(node, None, "format")
+
+
+@check("log_format_without_trace_id")
+def log_format_without_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    literal = _format_of(node)
+    text = string_value(literal)
+    if literal is None or text is None or TRACE_ID_FIELD.search(text):
+        return
+    yield Verdict(node=literal)
+
+
+# --- OTL103: ids in the wrong shape -------------------------------------------------------------
+
+#: W3C trace context: 32 and 16 lower-case hex digits.
+_WIDTH = {"trace": 32, "span": 16}
+_ID_ATTRIBUTE = re.compile(r"^(trace|span)_id$")
+_ID_NAME = re.compile(r"^(?:.*_)?(trace|span)_?id$", re.IGNORECASE)
+#: Receivers whose ``.trace_id`` is certainly the integer of a span context.
+_SPAN_CONTEXT = re.compile(r"(get_span_context\(\)|context|ctx)$", re.IGNORECASE)
+_HEX_SPEC = re.compile(r"^#?0?\d*[xX]$")
+
+
+def _id_kind(node: SgNode | None, strict: bool) -> str | None:
+    """``trace`` or ``span`` when ``node`` is an OpenTelemetry id integer.
+
+    ``strict`` asks for a span-context receiver (``ctx.trace_id``); otherwise a bare ``trace_id``
+    name also counts, for operations that fail on anything but an integer (``hex``, ``:x``).
+    """
+    if node is None:
+        return None
+    if node.kind() == "attribute":
+        attribute, receiver = node.field("attribute"), node.field("object")
+        found = _ID_ATTRIBUTE.match(attribute.text()) if attribute is not None else None
+        if found is None or receiver is None:
+            return None
+        if strict and not _SPAN_CONTEXT.search(receiver.text()):
+            return None
+        return found.group(1)
+    if node.kind() == "identifier" and not strict:
+        found = _ID_ATTRIBUTE.match(node.text())
+        return found.group(1) if found else None
+    return None
+
+
+def _spec(kind: str) -> str:
+    return f"0{_WIDTH[kind]}x"
+
+
+def _message(kind: str, shown: str) -> str:
+    helper = "format_trace_id" if kind == "trace" else "format_span_id"
+    return (
+        f"{kind} id rendered as {shown}: W3C wants {_WIDTH[kind]} lower-case hex digits; use "
+        f'`trace.{helper}(...)` or `format(..., "{_spec(kind)}")`'
+    )
+
+
+def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
+    function = call.field("function")
+    name = function.text() if function is not None else ""
+    if name in ("hex", "str"):
+        arguments = call.field("arguments")
+        if arguments is None or len([c for c in arguments.children() if c.is_named()]) != 1:
+            return
+        value = _argument(call, 0, "")
+        kind = _id_kind(value, strict=name == "str")
+        if value is None or kind is None:
+            return
+        shown = "`hex()` (a 0x prefix, no padding)" if name == "hex" else "`str()` (decimal)"
+        yield Verdict(message=_message(kind, shown), fix=f'format({value.text()}, "{_spec(kind)}")')
+    elif name == "format":
+        value, spec = _argument(call, 0, ""), _argument(call, 1, "format_spec")
+        kind = _id_kind(value, strict=False)
+        wanted = string_value(spec)
+        if kind is None or spec is None or wanted is None or not _HEX_SPEC.match(wanted):
+            return
+        if wanted != _spec(kind):
+            yield Verdict(
+                message=_message(kind, f'format spec "{wanted}"'),
+                node=spec,
+                fix=with_string_value(spec, _spec(kind)),
+            )
+
+
+def _interpolation_verdicts(node: SgNode) -> Iterator[Verdict]:
+    named = [child for child in node.children() if child.is_named()]
+    if not named or len(named) > 2:
+        return
+    value = named[0]
+    spec = named[1] if len(named) == 2 else None
+    if spec is not None and spec.kind() != "format_specifier":
+        return  # a conversion (!r) or a `=` debug field: not an id rendering we can judge
+    kind = _id_kind(value, strict=spec is None)
+    if kind is None:
+        return
+    if spec is None:
+        shown = "an f-string field without a format spec (decimal)"
+    else:
+        wanted = spec.text()[1:]
+        if not _HEX_SPEC.match(wanted) or wanted == _spec(kind):
+            return
+        shown = f'format spec "{wanted}"'
+    yield Verdict(message=_message(kind, shown), fix=f"{{{value.text()}:{_spec(kind)}}}")
+
+
+def _placeholder_target(node: SgNode) -> SgNode | None:
+    """The name a zero string is given to: an assignment target, dict key, keyword or parameter,
+    or the other side of a comparison."""
+    parent = node.parent()
+    if parent is None:
+        return None
+    kind = parent.kind()
+    if kind == "assignment" and parent.field("right") == node:
+        return parent.field("left")
+    if kind == "pair" and parent.field("value") == node:
+        return parent.field("key")
+    if kind in ("keyword_argument", "default_parameter", "typed_default_parameter"):
+        return parent.field("name")
+    if kind == "comparison_operator":
+        others = [c for c in parent.children() if c.is_named() and c != node]
+        return others[0] if len(others) == 1 else None
+    return None
+
+
+def _placeholder_verdicts(node: SgNode) -> Iterator[Verdict]:
+    zeros = string_value(node)
+    if zeros is None or len(zeros) not in _WIDTH.values():
+        return
+    target = _placeholder_target(node)
+    if target is None:
+        return
+    name = string_value(target) if target.kind() == "string" else target.text().rsplit(".", 1)[-1]
+    found = _ID_NAME.match(name or "")
+    if found is None:
+        return
+    kind = found.group(1).lower()
+    if len(zeros) != _WIDTH[kind]:
+        yield Verdict(
+            message=f"a {len(zeros)}-digit zero placeholder for a {kind} id: W3C {kind} ids have "
+            f"{_WIDTH[kind]} hex digits",
+            fix=with_string_value(node, "0" * _WIDTH[kind]),
+        )
+
+
+@check("malformed_trace_id")
+def malformed_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if node.kind() == "call":
+        yield from _call_verdicts(node)
+    elif node.kind() == "interpolation":
+        yield from _interpolation_verdicts(node)
+    elif node.kind() == "string":
+        yield from _placeholder_verdicts(node)
+
+
+# --- OTL104: ids copied into each log call ------------------------------------------------------
+
+_ID_KEY = re.compile(r"^(otel)?(trace|span)[_.]?id$", re.IGNORECASE)
+
+
+@check("ids_copied_per_log_call")
+def ids_copied_per_log_call(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    """One finding per log call that passes a trace or span id itself."""
+    arguments = node.field("arguments")
+    if arguments is None:
+        return
+    for argument in arguments.children():
+        if argument.kind() != "keyword_argument":
+            continue
+        name, value = argument.field("name"), argument.field("value")
+        if name is None or value is None:
+            continue
+        if _ID_KEY.match(name.text()):
+            yield Verdict(node=argument)
+            return
+        if name.text() == "extra" and value.kind() == "dictionary":
+            for key in _dict_entries(value):
+                if _ID_KEY.match(key):
+                    yield Verdict(node=argument)
+                    return
