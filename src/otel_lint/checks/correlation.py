@@ -170,6 +170,15 @@ def _message(kind: str, shown: str) -> str:
     )
 
 
+def _quote_for(node: SgNode) -> str:
+    """A quote that may appear at ``node``: inside an f-string field (before Python 3.12) the
+    enclosing string's own quote may not."""
+    for ancestor in node.ancestors():
+        if ancestor.kind() == "string":
+            return "'" if '"' in ancestor.text()[:4] else '"'
+    return '"'
+
+
 def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
     function = call.field("function")
     name = function.text() if function is not None else ""
@@ -182,7 +191,11 @@ def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
         if value is None or kind is None:
             return
         shown = "`hex()` (a 0x prefix, no padding)" if name == "hex" else "`str()` (decimal)"
-        yield Verdict(message=_message(kind, shown), fix=f'format({value.text()}, "{_spec(kind)}")')
+        quote = _quote_for(call)
+        yield Verdict(
+            message=_message(kind, shown),
+            fix=f"format({value.text()}, {quote}{_spec(kind)}{quote})",
+        )
     elif name == "format":
         value, spec = _argument(call, 0, ""), _argument(call, 1, "format_spec")
         kind = _id_kind(value, strict=False)
@@ -201,6 +214,8 @@ def _interpolation_verdicts(node: SgNode) -> Iterator[Verdict]:
     named = [child for child in node.children() if child.is_named()]
     if not named or len(named) > 2:
         return
+    if any(not c.is_named() and c.text() not in ("{", "}") for c in node.children()):
+        return  # `{x=}` prints the expression too: rewriting it would change more than the format
     value = named[0]
     spec = named[1] if len(named) == 2 else None
     if spec is not None and spec.kind() != "format_specifier":
