@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", type=Path, help="a pyproject.toml (or bare TOML table) to use")
     check.add_argument("--baseline", type=Path, help="report only findings not recorded in this file")
     check.add_argument("--write-baseline", type=Path, help="record the current findings in this file")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
     check.add_argument("--report-unused-noqa", action="store_true", default=None, help="report `# noqa` comments that suppress nothing (OTL001)")
 
     commands.add_parser("rules", help="list every rule")
@@ -101,6 +102,7 @@ def _run_check(arguments: argparse.Namespace) -> int:
         baseline=arguments.baseline,
         write_baseline=arguments.write_baseline,
         report_unused_noqa=arguments.report_unused_noqa,
+        use_cache=not arguments.no_cache,
     )
     missing = [str(p) for p in options.paths if not p.exists() and not p.is_symlink()]
     if missing:

@@ -2,7 +2,8 @@
 
 Walking skips what ``.gitignore`` files and the configured ``exclude`` patterns skip (gitignore
 syntax, matched with pathspec) and does not follow symlinks to directories, so a symlink loop or
-a link that leaves the tree costs nothing. A file named explicitly is always checked.
+a link that leaves the tree costs nothing. A file or directory named explicitly is always
+checked, as ruff does without ``--force-exclude``.
 """
 
 from __future__ import annotations
@@ -100,9 +101,13 @@ def discover(paths: Iterable[Path], exclude: Iterable[str], base: Path) -> list[
     exclude = list(exclude)
     seen: set[Path] = set()
     targets: list[Target] = []
+    excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
     for given in paths:
         if given.is_dir():
-            found: Iterable[Path] = walk(given, exclude, base)
+            relative = _relative(given, base)
+            # A directory the user names is checked even if excluded, as a named file is.
+            named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
+            found: Iterable[Path] = walk(given, () if named_excluded else exclude, base)
         else:
             found = [given]
         for path in found:

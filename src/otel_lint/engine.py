@@ -21,6 +21,7 @@ from pathlib import Path
 from ast_grep_py import SgNode, SgRoot
 
 from otel_lint import facts as project_facts
+from otel_lint import result_cache
 from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
 from otel_lint.discovery import Target, walk
 from otel_lint.findings import Finding, Fix, Severity
@@ -215,6 +216,7 @@ class Job:
     target: Target
     codes: tuple[str, ...]
     settings: CheckSettings
+    use_cache: bool = True
 
 
 @cache
@@ -229,6 +231,19 @@ def check_file(job: Job) -> FileResult:
         data = job.target.path.read_bytes()
     except OSError as error:
         return FileResult(label, findings=(unreadable(label, error.strerror or str(error)),))
+    if not job.use_cache:
+        return _check_bytes(job, data)
+    entry = result_cache.entry_path(job, data)
+    cached = result_cache.load(entry)
+    if cached is not None:
+        return cached
+    result = _check_bytes(job, data)
+    result_cache.store(entry, result)
+    return result
+
+
+def _check_bytes(job: Job, data: bytes) -> FileResult:
+    label = job.target.label
     try:
         text = decode_source(data).text
     except UnreadableSource as error:
@@ -281,10 +296,14 @@ def _worker_count(jobs: int | None, files: int) -> int:
 
 
 def check_files(
-    targets: Sequence[Target], codes: Sequence[str], settings: CheckSettings, jobs: int | None = None
+    targets: Sequence[Target],
+    codes: Sequence[str],
+    settings: CheckSettings,
+    jobs: int | None = None,
+    use_cache: bool = True,
 ) -> list[FileResult]:
     """Check every target, in worker processes when that pays; results in target order."""
-    work = [Job(target, tuple(codes), settings) for target in targets]
+    work = [Job(target, tuple(codes), settings, use_cache) for target in targets]
     workers = _worker_count(jobs, len(work))
     if workers == 1:
         return [check_file(job) for job in work]

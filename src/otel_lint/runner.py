@@ -40,6 +40,7 @@ class RunOptions:
     baseline: Path | None = None
     write_baseline: Path | None = None
     report_unused_noqa: bool | None = None
+    use_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def run_lint(options: RunOptions) -> RunOutcome:
     targets = discover(options.paths, settings.exclude, root)
     baseline = read_baseline(options.baseline) if options.baseline else None
 
-    results = engine.check_files(targets, [r.code for r in rules], check_settings, options.jobs)
+    codes_run = [r.code for r in rules]
+    results = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
     extra = engine.context_facts(root, [t.path for t in targets], settings.exclude)
     extra |= {f"instrumented:{name}" for name in settings.instrumentations}
     unused = (
@@ -193,7 +195,7 @@ def run_lint(options: RunOptions) -> RunOutcome:
     if options.fix and any(f.fix is not None for f in findings):
         fixed = _fix_files(findings, targets, rules, check_settings, resolved.facts)
         if fixed:
-            again = engine.check_files(targets, [r.code for r in rules], check_settings, options.jobs)
+            again = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
             resolved = engine.resolve(again, extra, report_unused_noqa=unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 

@@ -1,0 +1,484 @@
+"""Whether a Python expression takes a bounded set of values, judged from its syntax alone.
+
+Span names, metric names and metric attribute values must come from a small, fixed set of
+values: every distinct value is a new time series or a new span class. This module looks at one
+expression node and says whether it is bounded (a literal, a constant, an enum member, an HTTP
+method), unbounded (an id, a URL, free text, a timestamp, a string built from variables) or
+unknown (a variable we cannot see into), and gives the reason in words a finding can quote.
+
+Nothing here imports or runs the code being judged; identifiers are judged by what they are
+called, which is a heuristic by nature. Projects name their own bounded identifiers in the
+configuration (``bounded = ["tenant_tier"]``), and those always win.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from ast_grep_py import SgNode
+
+from otel_lint.literals import string_value
+
+
+class Bound(str, Enum):
+    """How many distinct values an expression can take, as far as its syntax tells."""
+
+    BOUNDED = "bounded"
+    UNBOUNDED = "unbounded"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict on one expression and, when it is not unknown, why (for a finding's message)."""
+
+    bound: Bound
+    reason: str = ""
+
+    @property
+    def bounded(self) -> bool:
+        return self.bound is Bound.BOUNDED
+
+    @property
+    def unbounded(self) -> bool:
+        return self.bound is Bound.UNBOUNDED
+
+
+UNKNOWN = Judgement(Bound.UNKNOWN)
+
+# --- names -------------------------------------------------------------------------------------
+
+#: Head nouns of identifiers and attribute keys whose values are ids, free text or instants.
+#: The last word of a name is its head (``request_id`` is an id, ``id_type`` is a type).
+UNBOUNDED_NOUNS: dict[str, str] = {
+    **dict.fromkeys(("id", "ids", "uuid", "guid"), "an id"),
+    **dict.fromkeys(("email", "user", "username", "session", "ip"), "a person or client"),
+    **dict.fromkeys(("url", "uri", "path", "query", "filename", "key"), "a URL, path or key"),
+    **dict.fromkeys(("body", "payload", "sql", "statement"), "a payload"),
+    **dict.fromkeys(
+        ("message", "msg", "text", "description", "content", "comment", "detail", "details"),
+        "free text",
+    ),
+    **dict.fromkeys(("timestamp", "ts", "time", "datetime", "date"), "a timestamp"),
+}
+
+#: Head nouns whose values come from a small fixed set (HTTP methods, status codes, kinds).
+BOUNDED_NOUNS = frozenset(
+    {
+        "method",
+        "status",
+        "kind",
+        "type",
+        "level",
+        "severity",
+        "route",
+        "rule",
+        "template",
+        "tier",
+        "region",
+        "env",
+        "environment",
+        "operation",
+        "outcome",
+        "result",
+        "scheme",
+        "protocol",
+        "category",
+    }
+)
+
+#: Semantic-convention keys that hold unbounded values though their last word does not say so.
+UNBOUNDED_KEYS: dict[str, str] = {
+    "url.full": "a full URL",
+    "url.original": "a full URL",
+    "http.url": "a full URL",
+    "http.target": "a path and query",
+    "client.address": "a client address",
+    "network.peer.address": "a peer address",
+    "user.name": "a user name",
+    "user.full_name": "a user name",
+    "exception.message": "free text",
+    "exception.stacktrace": "free text",
+}
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_DUNDER_NAMES = frozenset({"__name__", "__qualname__", "__module__"})
+#: Attributes that carry their object's value over unchanged (``user.name``, ``uuid4().hex``).
+_SAME_VALUE_ATTRIBUTES = frozenset({"name", "value", "hex", "int", "string"})
+#: ``status_code`` and ``exit_code`` come from small sets; ``promo_code`` and ``zip_code`` do not.
+_CODE_OWNERS = frozenset({"status", "error", "exit", "return", "response", "http", "grpc", "rpc"})
+_ERROR_NAMES = frozenset({"e", "ex", "exc", "err", "error", "exception"})
+
+
+def name_words(name: str) -> list[str]:
+    """The lower-case words of an identifier or key: ``userId`` and ``user.id`` give user, id."""
+    return [word for word in re.split(r"[._\-\s]+", _CAMEL.sub("_", name).lower()) if word]
+
+
+def judge_name(name: str, bounded: Iterable[str] = ()) -> Judgement:
+    """What an identifier's or a key's words say about the values it holds."""
+    if name in bounded or name.rsplit(".", 1)[-1] in bounded:
+        return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
+    if name in _DUNDER_NAMES:
+        return Judgement(Bound.BOUNDED, f"`{name}` names code, not data")
+    if _CONSTANT.match(name):
+        return Judgement(Bound.BOUNDED, f"`{name}` is a constant")
+    if name in UNBOUNDED_KEYS:
+        return Judgement(Bound.UNBOUNDED, f"`{name}` holds {UNBOUNDED_KEYS[name]}")
+    words = name_words(name)
+    if not words:
+        return UNKNOWN
+    head = words[-1]
+    if head in UNBOUNDED_NOUNS:
+        return Judgement(Bound.UNBOUNDED, f"`{name}` names {UNBOUNDED_NOUNS[head]}")
+    if head == "at" and len(words) > 1:
+        return Judgement(Bound.UNBOUNDED, f"`{name}` names a timestamp")
+    if head in BOUNDED_NOUNS or (head == "code" and len(words) > 1 and words[-2] in _CODE_OWNERS):
+        return Judgement(Bound.BOUNDED, f"`{name}` names a {head}")
+    return UNKNOWN
+
+
+# --- expressions -------------------------------------------------------------------------------
+
+_LITERAL_KINDS = frozenset({"integer", "float", "true", "false", "none"})
+_BOOLEAN_KINDS = frozenset({"comparison_operator", "not_operator"})
+_BOUNDED_CALLS = frozenset({"len", "bool", "isinstance", "issubclass", "hasattr", "callable"})
+#: Calls whose result differs (nearly) every time: ids, clocks, randomness.
+_UNBOUNDED_CALLS: dict[str, str] = {
+    **dict.fromkeys(("uuid1", "uuid3", "uuid4", "uuid5", "uuid7", "id", "hash"), "a fresh id"),
+    **dict.fromkeys(
+        ("time", "time_ns", "monotonic", "perf_counter", "now", "utcnow", "today", "isoformat", "strftime"),
+        "a timestamp",
+    ),
+    **dict.fromkeys(("token_hex", "token_urlsafe", "random", "randint", "urandom"), "a random value"),
+    **dict.fromkeys(("dumps", "repr"), "a serialised object"),
+}
+#: String methods that keep the number of distinct values of their receiver.
+_SAME_VALUE_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"})
+
+
+def _combine(judgements: Sequence[Judgement], built: bool, text: str) -> Judgement:
+    """One judgement for several parts: unbounded wins; built strings over unknowns are unbounded."""
+    for judgement in judgements:
+        if judgement.unbounded:
+            return judgement
+    if all(judgement.bounded for judgement in judgements):
+        return Judgement(Bound.BOUNDED, "every part is bounded")
+    if built:
+        return Judgement(Bound.UNBOUNDED, f"`{text}` builds a string from variables")
+    return UNKNOWN
+
+
+def interpolated(node: SgNode) -> list[SgNode]:
+    """The expressions an f-string interpolates (empty for a plain string)."""
+    parts = []
+    for child in node.children():
+        if child.kind() == "interpolation":
+            expression = child.field("expression")
+            if expression is not None:
+                parts.append(expression)
+    return parts
+
+
+def _call_name(node: SgNode) -> str:
+    function = node.field("function")
+    if function is None:
+        return ""
+    if function.kind() == "attribute":
+        attribute = function.field("attribute")
+        return attribute.text() if attribute is not None else ""
+    return function.text()
+
+
+def _call_arguments(node: SgNode) -> list[SgNode]:
+    arguments = node.field("arguments")
+    if arguments is None:
+        return []
+    return [child for child in arguments.children() if child.is_named() and child.kind() != "comment"]
+
+
+def is_built_string(node: SgNode) -> bool:
+    """Whether ``node`` builds a string at run time: an f-string with a value, ``%``, ``+``, ``.format``, ``join``."""
+    kind = node.kind()
+    if kind == "parenthesized_expression":
+        inner = [child for child in node.children() if child.is_named()]
+        return len(inner) == 1 and is_built_string(inner[0])
+    if kind == "string":
+        return bool(interpolated(node))
+    if kind == "concatenated_string":
+        return any(is_built_string(child) for child in node.children() if child.kind() == "string")
+    if kind == "binary_operator":
+        operator = node.field("operator")
+        left, right = node.field("left"), node.field("right")
+        if operator is None or left is None or right is None:
+            return False
+        if operator.text() == "%":
+            return _is_string(left)
+        if operator.text() == "+":
+            return _is_string(left) or _is_string(right) or is_built_string(left) or is_built_string(right)
+        return False
+    if kind == "call":
+        function = node.field("function")
+        if function is not None and function.kind() == "attribute":
+            receiver = function.field("object")
+            return _call_name(node) in ("format", "join") and receiver is not None and _is_string(receiver)
+    return False
+
+
+def _is_string(node: SgNode) -> bool:
+    return node.kind() in ("string", "concatenated_string")
+
+
+def _plus_operands(node: SgNode) -> list[SgNode]:
+    operator = node.field("operator")
+    if node.kind() != "binary_operator" or operator is None or operator.text() != "+":
+        return [node]
+    left, right = node.field("left"), node.field("right")
+    return [*(_plus_operands(left) if left else []), *(_plus_operands(right) if right else [])]
+
+
+def judge(node: SgNode | None, bounded: Iterable[str] = ()) -> Judgement:
+    """Whether the expression ``node`` is bounded, unbounded or unknown, and why.
+
+    ``bounded`` lists identifiers the project declares bounded (the configuration's ``bounded``);
+    they match a bare name, a dotted name or its last part.
+    """
+    if node is None:
+        return UNKNOWN
+    return _judge(node, frozenset(bounded))
+
+
+def _judge(node: SgNode, bounded: frozenset[str]) -> Judgement:
+    kind = node.kind()
+    text = node.text()
+    if text in bounded:
+        return Judgement(Bound.BOUNDED, f"`{text}` is configured as bounded")
+    if kind in _LITERAL_KINDS:
+        return Judgement(Bound.BOUNDED, "a literal")
+    if kind in _BOOLEAN_KINDS:
+        return Judgement(Bound.BOUNDED, "a boolean")
+    if kind in ("parenthesized_expression", "await"):
+        inner = [child for child in node.children() if child.is_named()]
+        return _judge(inner[-1], bounded) if inner else UNKNOWN
+    if kind == "unary_operator":
+        operand = node.field("argument")
+        return _judge(operand, bounded) if operand is not None else UNKNOWN
+    if kind == "string":
+        parts = interpolated(node)
+        if not parts:
+            return Judgement(Bound.BOUNDED, "a literal")
+        return _combine([_judge(part, bounded) for part in parts], True, text)
+    if kind == "concatenated_string":
+        pieces = [child for child in node.children() if child.kind() == "string"]
+        return _combine([_judge(piece, bounded) for piece in pieces], is_built_string(node), text)
+    if kind == "identifier":
+        return judge_name(text, bounded)
+    if kind == "attribute":
+        return _judge_attribute(node, bounded)
+    if kind in ("conditional_expression", "boolean_operator"):
+        branches = [child for child in node.children() if child.is_named()]
+        if kind == "conditional_expression" and len(branches) == 3:
+            branches = [branches[0], branches[2]]  # the condition picks a branch; it is not a value
+        return _combine([_judge(branch, bounded) for branch in branches], False, text)
+    if kind in ("list", "tuple"):
+        elements = [child for child in node.children() if child.is_named()]
+        return _combine([_judge(element, bounded) for element in elements], False, text)
+    if kind == "binary_operator":
+        return _judge_operator(node, bounded)
+    if kind == "subscript":
+        return _judge_lookup(node.field("subscript"))
+    if kind == "call":
+        return _judge_call(node, bounded)
+    return UNKNOWN
+
+
+def _judge_attribute(node: SgNode, bounded: frozenset[str]) -> Judgement:
+    attribute, receiver = node.field("attribute"), node.field("object")
+    if attribute is None or receiver is None:
+        return UNKNOWN
+    name = attribute.text()
+    if name in bounded:
+        return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
+    # An enum member or a class constant: ``HttpRequestMethodValues.GET.value``, ``Color.RED``.
+    if _CONSTANT.match(name) or (name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))):
+        return Judgement(Bound.BOUNDED, f"`{node.text()}` is a constant or enum member")
+    by_name = judge_name(name, bounded)
+    if by_name.bound is not Bound.UNKNOWN:
+        return Judgement(by_name.bound, by_name.reason.replace(f"`{name}`", f"`{node.text()}`", 1))
+    if name in _SAME_VALUE_ATTRIBUTES:
+        return _judge(receiver, bounded)
+    return UNKNOWN
+
+
+def _last_name(node: SgNode) -> str:
+    if node.kind() == "attribute":
+        attribute = node.field("attribute")
+        return attribute.text() if attribute is not None else ""
+    return node.text() if node.kind() == "identifier" else ""
+
+
+def _judge_operator(node: SgNode, bounded: frozenset[str]) -> Judgement:
+    operator, left, right = node.field("operator"), node.field("left"), node.field("right")
+    if operator is None or left is None or right is None:
+        return UNKNOWN
+    if operator.text() == "%":
+        if _is_string(left):
+            values = [child for child in right.children() if child.is_named()] if right.kind() == "tuple" else [right]
+            if right.kind() == "dictionary":
+                values = [pair.field("value") for pair in right.children() if pair.kind() == "pair"]  # type: ignore[misc]
+            return _combine([_judge(value, bounded) for value in values if value is not None], True, node.text())
+        if right.kind() == "integer":
+            return Judgement(Bound.BOUNDED, f"`{node.text()}` takes at most {right.text()} values")
+        return UNKNOWN
+    if operator.text() == "+":
+        operands = _plus_operands(node)
+        built = any(_is_string(operand) for operand in operands)
+        return _combine([_judge(operand, bounded) for operand in operands], built, node.text())
+    judgements = [_judge(left, bounded), _judge(right, bounded)]
+    return _combine(judgements, False, node.text())
+
+
+def _judge_lookup(key: SgNode | None) -> Judgement:
+    """``row["user_id"]`` and ``params.get("user_id")`` are judged by the key they look up."""
+    name = string_value(key)
+    if name is None:
+        return UNKNOWN
+    return judge_name(name)
+
+
+def _judge_call(node: SgNode, bounded: frozenset[str]) -> Judgement:
+    name = _call_name(node)
+    arguments = _call_arguments(node)
+    function = node.field("function")
+    receiver = function.field("object") if function is not None and function.kind() == "attribute" else None
+    if name in _BOUNDED_CALLS:
+        return Judgement(Bound.BOUNDED, f"`{name}()` has few values")
+    if is_built_string(node):
+        values = [argument.field("value") if argument.kind() == "keyword_argument" else argument for argument in arguments]
+        if name == "join" and len(values) == 1:
+            return Judgement(Bound.UNBOUNDED, f"`{node.text()}` builds a string from variables")
+        return _combine([_judge(value, bounded) for value in values if value is not None], True, node.text())
+    if name in _UNBOUNDED_CALLS:
+        return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is {_UNBOUNDED_CALLS[name]}")
+    if name == "get" and arguments:
+        return _judge_lookup(arguments[0])
+    if name in ("str", "int", "float") and len(arguments) == 1:
+        argument = arguments[0]
+        if name == "str" and argument.kind() == "identifier" and argument.text() in _ERROR_NAMES:
+            return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is an error message (free text)")
+        return _judge(argument, bounded)
+    if name in _SAME_VALUE_METHODS and receiver is not None:
+        return _judge(receiver, bounded)
+    return UNKNOWN
+
+
+def module_constants(root: SgNode) -> frozenset[str]:
+    """Names a module binds once, at top level, to a literal: ``SPAN_NAME = "checkout"``.
+
+    Such names are as bounded as the literal, whatever their case; a name bound twice is not
+    a constant.
+    """
+    counts: dict[str, int] = {}
+    literal: set[str] = set()
+    for statement in root.children():
+        if statement.kind() != "expression_statement":
+            continue
+        for assignment in statement.children():
+            if assignment.kind() != "assignment":
+                continue
+            left, right = assignment.field("left"), assignment.field("right")
+            if left is None or left.kind() != "identifier":
+                continue
+            counts[left.text()] = counts.get(left.text(), 0) + 1
+            if right is not None and _is_literal(right):
+                literal.add(left.text())
+    return frozenset(name for name in literal if counts[name] == 1)
+
+
+def _is_literal(node: SgNode) -> bool:
+    if node.kind() in _LITERAL_KINDS:
+        return True
+    if node.kind() == "string":
+        return not interpolated(node)
+    if node.kind() == "concatenated_string":
+        return all(_is_literal(child) for child in node.children() if child.is_named())
+    if node.kind() in ("tuple", "list"):
+        return all(_is_literal(child) for child in node.children() if child.is_named())
+    return False
+
+
+# --- payloads ----------------------------------------------------------------------------------
+
+#: Words that name a whole request, response, body or headers mapping.
+PAYLOAD_WORDS = frozenset({"body", "payload", "headers", "data", "json", "form", "content"})
+_PAYLOAD_OWNERS = frozenset({"request", "req", "response", "resp", "res", "r", "message", "msg", "event"})
+_PAYLOAD_CALLS = frozenset({"json", "get_json", "get_data", "body", "read", "model_dump_json", "text"})
+_MAPPING_CALLS = frozenset({"dict", "vars", "locals", "asdict", "model_dump", "to_dict", "dict_items"})
+_OBJECT_NAMES = frozenset({"self", "request", "req", "response", "resp", "obj", "kwargs", "args", "params"})
+_SERIALISERS = frozenset({"dumps", "dump"})
+
+
+def payload_reason(node: SgNode | None) -> str | None:
+    """Why ``node`` is a raw payload (a body, a headers mapping, a serialised object), or None."""
+    if node is None:
+        return None
+    kind = node.kind()
+    if kind in ("parenthesized_expression", "await"):
+        inner = [child for child in node.children() if child.is_named()]
+        return payload_reason(inner[-1]) if inner else None
+    if kind == "identifier":
+        words = name_words(node.text())
+        if words and words[-1] in ("body", "payload", "headers"):
+            return f"`{node.text()}` is a whole body or headers mapping"
+        return None
+    if kind == "attribute":
+        attribute, receiver = node.field("attribute"), node.field("object")
+        if attribute is None or receiver is None:
+            return None
+        owner = name_words(_last_name(receiver))
+        if attribute.text() in PAYLOAD_WORDS | {"text"} and owner and owner[-1] in _PAYLOAD_OWNERS:
+            return f"`{node.text()}` is a whole body or headers mapping"
+        if attribute.text() in ("body", "payload", "headers", "__dict__"):
+            return f"`{node.text()}` is a whole body, headers mapping or object"
+        return None
+    if kind == "string":
+        for part in interpolated(node):
+            reason = payload_reason(part)
+            if reason is not None:
+                return reason
+        return None
+    if kind != "call":
+        return None
+    name = _call_name(node)
+    arguments = _call_arguments(node)
+    function = node.field("function")
+    receiver = function.field("object") if function is not None and function.kind() == "attribute" else None
+    if name in _SERIALISERS:
+        return f"`{node.text()}` serialises a whole object"
+    if name in _PAYLOAD_CALLS and receiver is not None:
+        owner = name_words(_last_name(receiver))
+        if owner and owner[-1] in _PAYLOAD_OWNERS:
+            return f"`{node.text()}` is a whole request or response body"
+    if name in ("str", "repr") and len(arguments) == 1:
+        argument = arguments[0]
+        if argument.kind() in ("dictionary", "set", "list", "dictionary_comprehension"):
+            return f"`{node.text()}` is the text of a whole container"
+        if argument.kind() == "call" and _call_name(argument) in _MAPPING_CALLS:
+            return f"`{node.text()}` is the text of a whole mapping"
+        inner = payload_reason(argument)
+        if inner is not None:
+            return inner
+        if argument.kind() == "identifier" and argument.text() in _OBJECT_NAMES:
+            return f"`{node.text()}` is the text of a whole object"
+        if name == "repr" and argument.kind() not in ("string", "integer", "float"):
+            return f"`{node.text()}` is an object's representation"
+        return None
+    if name in _MAPPING_CALLS and arguments:
+        inner = payload_reason(arguments[0])
+        if inner is not None:
+            return inner
+    return None
