@@ -151,18 +151,32 @@ _BOUNDED_CALLS = frozenset({"len", "bool", "isinstance", "issubclass", "hasattr"
 _UNBOUNDED_CALLS: dict[str, str] = {
     **dict.fromkeys(("uuid1", "uuid3", "uuid4", "uuid5", "uuid7", "id", "hash"), "a fresh id"),
     **dict.fromkeys(
-        ("time", "time_ns", "monotonic", "perf_counter", "now", "utcnow", "today", "isoformat", "strftime"),
+        (
+            "time",
+            "time_ns",
+            "monotonic",
+            "perf_counter",
+            "now",
+            "utcnow",
+            "today",
+            "isoformat",
+            "strftime",
+        ),
         "a timestamp",
     ),
-    **dict.fromkeys(("token_hex", "token_urlsafe", "random", "randint", "urandom"), "a random value"),
+    **dict.fromkeys(
+        ("token_hex", "token_urlsafe", "random", "randint", "urandom"), "a random value"
+    ),
     **dict.fromkeys(("dumps", "repr"), "a serialised object"),
 }
 #: String methods that keep the number of distinct values of their receiver.
-_SAME_VALUE_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"})
+_SAME_VALUE_METHODS = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"}
+)
 
 
 def _combine(judgements: Sequence[Judgement], built: bool, text: str) -> Judgement:
-    """One judgement for several parts: unbounded wins; built strings over unknowns are unbounded."""
+    """One judgement for several parts: unbounded wins; strings built over unknowns are too."""
     for judgement in judgements:
         if judgement.unbounded:
             return judgement
@@ -198,11 +212,16 @@ def _call_arguments(node: SgNode) -> list[SgNode]:
     arguments = node.field("arguments")
     if arguments is None:
         return []
-    return [child for child in arguments.children() if child.is_named() and child.kind() != "comment"]
+    return [
+        child for child in arguments.children() if child.is_named() and child.kind() != "comment"
+    ]
 
 
 def is_built_string(node: SgNode) -> bool:
-    """Whether ``node`` builds a string at run time: an f-string with a value, ``%``, ``+``, ``.format``, ``join``."""
+    """Whether ``node`` builds a string at run time.
+
+    An f-string with a value, ``%`` formatting, ``+`` with a string, ``.format`` or ``join``.
+    """
     kind = node.kind()
     if kind == "parenthesized_expression":
         inner = [child for child in node.children() if child.is_named()]
@@ -219,13 +238,22 @@ def is_built_string(node: SgNode) -> bool:
         if operator.text() == "%":
             return _is_string(left)
         if operator.text() == "+":
-            return _is_string(left) or _is_string(right) or is_built_string(left) or is_built_string(right)
+            return (
+                _is_string(left)
+                or _is_string(right)
+                or is_built_string(left)
+                or is_built_string(right)
+            )
         return False
     if kind == "call":
         function = node.field("function")
         if function is not None and function.kind() == "attribute":
             receiver = function.field("object")
-            return _call_name(node) in ("format", "join") and receiver is not None and _is_string(receiver)
+            return (
+                _call_name(node) in ("format", "join")
+                and receiver is not None
+                and _is_string(receiver)
+            )
     return False
 
 
@@ -304,7 +332,9 @@ def _judge_attribute(node: SgNode, bounded: frozenset[str]) -> Judgement:
     if name in bounded:
         return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
     # An enum member or a class constant: ``HttpRequestMethodValues.GET.value``, ``Color.RED``.
-    if _CONSTANT.match(name) or (name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))):
+    if _CONSTANT.match(name) or (
+        name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))
+    ):
         return Judgement(Bound.BOUNDED, f"`{node.text()}` is a constant or enum member")
     by_name = judge_name(name, bounded)
     if by_name.bound is not Bound.UNKNOWN:
@@ -327,10 +357,20 @@ def _judge_operator(node: SgNode, bounded: frozenset[str]) -> Judgement:
         return UNKNOWN
     if operator.text() == "%":
         if _is_string(left):
-            values = [child for child in right.children() if child.is_named()] if right.kind() == "tuple" else [right]
+            values = (
+                [child for child in right.children() if child.is_named()]
+                if right.kind() == "tuple"
+                else [right]
+            )
             if right.kind() == "dictionary":
-                values = [pair.field("value") for pair in right.children() if pair.kind() == "pair"]  # type: ignore[misc]
-            return _combine([_judge(value, bounded) for value in values if value is not None], True, node.text())
+                values = [
+                    value
+                    for pair in right.children()
+                    if pair.kind() == "pair" and (value := pair.field("value")) is not None
+                ]
+            return _combine(
+                [_judge(value, bounded) for value in values if value is not None], True, node.text()
+            )
         if right.kind() == "integer":
             return Judgement(Bound.BOUNDED, f"`{node.text()}` takes at most {right.text()} values")
         return UNKNOWN
@@ -354,14 +394,23 @@ def _judge_call(node: SgNode, bounded: frozenset[str]) -> Judgement:
     name = _call_name(node)
     arguments = _call_arguments(node)
     function = node.field("function")
-    receiver = function.field("object") if function is not None and function.kind() == "attribute" else None
+    receiver = (
+        function.field("object")
+        if function is not None and function.kind() == "attribute"
+        else None
+    )
     if name in _BOUNDED_CALLS:
         return Judgement(Bound.BOUNDED, f"`{name}()` has few values")
     if is_built_string(node):
-        values = [argument.field("value") if argument.kind() == "keyword_argument" else argument for argument in arguments]
+        values = [
+            argument.field("value") if argument.kind() == "keyword_argument" else argument
+            for argument in arguments
+        ]
         if name == "join" and len(values) == 1:
             return Judgement(Bound.UNBOUNDED, f"`{node.text()}` builds a string from variables")
-        return _combine([_judge(value, bounded) for value in values if value is not None], True, node.text())
+        return _combine(
+            [_judge(value, bounded) for value in values if value is not None], True, node.text()
+        )
     if name in _UNBOUNDED_CALLS:
         return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is {_UNBOUNDED_CALLS[name]}")
     if name == "get" and arguments:
@@ -415,10 +464,18 @@ def _is_literal(node: SgNode) -> bool:
 
 #: Words that name a whole request, response, body or headers mapping.
 PAYLOAD_WORDS = frozenset({"body", "payload", "headers", "data", "json", "form", "content"})
-_PAYLOAD_OWNERS = frozenset({"request", "req", "response", "resp", "res", "r", "message", "msg", "event"})
-_PAYLOAD_CALLS = frozenset({"json", "get_json", "get_data", "body", "read", "model_dump_json", "text"})
-_MAPPING_CALLS = frozenset({"dict", "vars", "locals", "asdict", "model_dump", "to_dict", "dict_items"})
-_OBJECT_NAMES = frozenset({"self", "request", "req", "response", "resp", "obj", "kwargs", "args", "params"})
+_PAYLOAD_OWNERS = frozenset(
+    {"request", "req", "response", "resp", "res", "r", "message", "msg", "event"}
+)
+_PAYLOAD_CALLS = frozenset(
+    {"json", "get_json", "get_data", "body", "read", "model_dump_json", "text"}
+)
+_MAPPING_CALLS = frozenset(
+    {"dict", "vars", "locals", "asdict", "model_dump", "to_dict", "dict_items"}
+)
+_OBJECT_NAMES = frozenset(
+    {"self", "request", "req", "response", "resp", "obj", "kwargs", "args", "params"}
+)
 _SERIALISERS = frozenset({"dumps", "dump"})
 
 
@@ -456,7 +513,11 @@ def payload_reason(node: SgNode | None) -> str | None:
     name = _call_name(node)
     arguments = _call_arguments(node)
     function = node.field("function")
-    receiver = function.field("object") if function is not None and function.kind() == "attribute" else None
+    receiver = (
+        function.field("object")
+        if function is not None and function.kind() == "attribute"
+        else None
+    )
     if name in _SERIALISERS:
         return f"`{node.text()}` serialises a whole object"
     if name in _PAYLOAD_CALLS and receiver is not None:
@@ -469,16 +530,14 @@ def payload_reason(node: SgNode | None) -> str | None:
             return f"`{node.text()}` is the text of a whole container"
         if argument.kind() == "call" and _call_name(argument) in _MAPPING_CALLS:
             return f"`{node.text()}` is the text of a whole mapping"
-        inner = payload_reason(argument)
-        if inner is not None:
-            return inner
+        reason = payload_reason(argument)
+        if reason is not None:
+            return reason
         if argument.kind() == "identifier" and argument.text() in _OBJECT_NAMES:
             return f"`{node.text()}` is the text of a whole object"
         if name == "repr" and argument.kind() not in ("string", "integer", "float"):
             return f"`{node.text()}` is an object's representation"
         return None
     if name in _MAPPING_CALLS and arguments:
-        inner = payload_reason(arguments[0])
-        if inner is not None:
-            return inner
+        return payload_reason(arguments[0])
     return None

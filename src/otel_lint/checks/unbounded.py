@@ -1,0 +1,518 @@
+"""Checks of the 2xx family: unbounded names and values, raw payloads, secrets, dropped types.
+
+Every check here reads attribute values through one extraction (:func:`attribute_values`), so a
+span attribute, an event attribute, a measurement's attributes and a log call's ``extra`` are found
+the same way, and judges names and values with :mod:`otel_lint.boundedness`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from ast_grep_py import SgNode
+
+from otel_lint.boundedness import (
+    Judgement,
+    is_built_string,
+    judge,
+    judge_name,
+    module_constants,
+    name_words,
+    payload_reason,
+)
+from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.literals import string_value
+
+
+class Signal(str, Enum):
+    """What an attribute value is attached to."""
+
+    SPAN = "span"
+    EVENT = "event"
+    METRIC = "metric"
+    LOG = "log"
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    """One attribute value in the source, with its key when the key is a literal."""
+
+    key: str | None
+    value: SgNode
+    signal: Signal
+
+
+# --- reading calls -----------------------------------------------------------------------------
+
+
+def _method(call: SgNode) -> str:
+    function = call.field("function")
+    if function is None:
+        return ""
+    if function.kind() == "attribute":
+        attribute = function.field("attribute")
+        return attribute.text() if attribute is not None else ""
+    return function.text().rsplit(".", 1)[-1]
+
+
+def _receiver(call: SgNode) -> SgNode | None:
+    function = call.field("function")
+    return (
+        function.field("object")
+        if function is not None and function.kind() == "attribute"
+        else None
+    )
+
+
+def _positional(call: SgNode) -> list[SgNode]:
+    arguments = call.field("arguments")
+    if arguments is None:
+        return []
+    return [
+        child
+        for child in arguments.children()
+        if child.is_named()
+        and child.kind() not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")
+    ]
+
+
+def _keyword(call: SgNode, name: str) -> SgNode | None:
+    arguments = call.field("arguments")
+    if arguments is None:
+        return None
+    for child in arguments.children():
+        if child.kind() == "keyword_argument":
+            key = child.field("name")
+            if key is not None and key.text() == name:
+                return child.field("value")
+    return None
+
+
+def _argument(call: SgNode, position: int, name: str) -> SgNode | None:
+    """The argument at ``position`` (0-based) or passed as ``name=``."""
+    positional = _positional(call)
+    if len(positional) > position:
+        return positional[position]
+    return _keyword(call, name)
+
+
+def _enclosing_scope(node: SgNode) -> SgNode:
+    for ancestor in node.ancestors():
+        if ancestor.kind() in ("function_definition", "module"):
+            return ancestor
+    return node.get_root().root()
+
+
+def _dictionary_for(node: SgNode | None) -> SgNode | None:
+    """The dict literal ``node`` is, or the last one bound to the name ``node`` before, in scope."""
+    if node is None:
+        return None
+    if node.kind() == "dictionary":
+        return node
+    if node.kind() != "identifier":
+        return None
+    start = node.range().start.index
+    found = None
+    for assignment in _enclosing_scope(node).find_all(kind="assignment"):
+        if assignment.range().start.index >= start:
+            break
+        left, right = assignment.field("left"), assignment.field("right")
+        if left is not None and left.text() == node.text() and right is not None:
+            found = right if right.kind() == "dictionary" else None
+    return found
+
+
+def _pairs(dictionary: SgNode | None, signal: Signal) -> Iterator[AttributeValue]:
+    if dictionary is None:
+        return
+    for pair in dictionary.children():
+        if pair.kind() != "pair":
+            continue
+        value = pair.field("value")
+        if value is not None:
+            yield AttributeValue(string_value(pair.field("key")), value, signal)
+
+
+_INSTRUMENT_CREATE = re.compile(r"create_(counter|up_down_counter|histogram|gauge)$")
+_INSTRUMENT_WORDS = frozenset({"counter", "histogram", "gauge", "instrument"})
+
+
+def _instrument_names(root: SgNode) -> set[str]:
+    """Names this file binds to ``create_*`` instruments (the attribute, for ``self.x = ...``)."""
+    names = set()
+    for assignment in root.find_all(kind="assignment"):
+        left, right = assignment.field("left"), assignment.field("right")
+        if left is None or right is None or right.kind() != "call":
+            continue
+        if _INSTRUMENT_CREATE.search(_method(right)):
+            names.add(left.text().rsplit(".", 1)[-1])
+    return names
+
+
+def _is_instrument_call(call: SgNode, context: FileContext) -> bool:
+    """Whether an ``add``/``record``/``set`` call is plausibly a measurement on an instrument."""
+    if _keyword(call, "attributes") is not None:
+        return True
+    receiver = _receiver(call)
+    if receiver is None:
+        return False
+    receiver_name = receiver.text().rsplit(".", 1)[-1]
+    words = name_words(receiver_name)
+    if words and words[-1] in _INSTRUMENT_WORDS:
+        return True
+    if receiver_name in _instrument_names(context.root):
+        return True
+    positional = _positional(call)
+    # ``counter.add(1, {...})``: a number measured with attributes; not ``cache.set(key, {...})``.
+    return (
+        len(positional) == 2
+        and positional[0].kind() in ("integer", "float", "unary_operator")
+        and positional[1].kind() == "dictionary"
+    )
+
+
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
+
+
+def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeValue]:
+    """The attribute values a call carries, for the calls that carry OpenTelemetry attributes."""
+    method = _method(call)
+    if method == "set_attribute":
+        positional = _positional(call)
+        key = _argument(call, 0, "key")
+        value = positional[1] if len(positional) > 1 else _keyword(call, "value")
+        if value is not None:
+            yield AttributeValue(string_value(key), value, Signal.SPAN)
+    elif method == "set_attributes":
+        yield from _pairs(_dictionary_for(_argument(call, 0, "attributes")), Signal.SPAN)
+    elif method in ("add_event", "record_exception"):
+        yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.EVENT)
+    elif method in ("start_span", "start_as_current_span"):
+        yield from _pairs(_dictionary_for(_keyword(call, "attributes")), Signal.SPAN)
+    elif method == "Observation":
+        yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.METRIC)
+    elif method in ("add", "record", "set"):
+        if _is_instrument_call(call, context):
+            yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.METRIC)
+    elif method in _LOG_METHODS:
+        yield from _pairs(_dictionary_for(_keyword(call, "extra")), Signal.LOG)
+
+
+def _bounded_names(context: FileContext) -> tuple[str, ...]:
+    return (*context.settings.bounded, *module_constants(context.root))
+
+
+# --- OTL201 and OTL203: names built from variables -----------------------------------------------
+
+
+def _name_verdict(
+    name: SgNode | None, context: FileContext, what: str, advice: str
+) -> Iterator[Verdict]:
+    if name is None:
+        return
+    judgement = judge(name, _bounded_names(context))
+    built = is_built_string(name)
+    if judgement.unbounded or (built and not judgement.bounded):
+        reason = judgement.reason or f"`{name.text()}` builds a string from variables"
+        yield Verdict(message=f"{what} is high-cardinality: {reason}; {advice}", node=name)
+
+
+@check("span_name_cardinality")
+def span_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    yield from _name_verdict(
+        _argument(node, 0, "name"),
+        context,
+        "span name",
+        "name the operation with a fixed string and put the variable part in an attribute",
+    )
+
+
+@check("instrument_name_cardinality")
+def instrument_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    yield from _name_verdict(
+        _argument(node, 0, "name"),
+        context,
+        "metric name",
+        "use one fixed instrument name and put the variable part in an attribute",
+    )
+
+
+# --- OTL202: unbounded metric attribute values ---------------------------------------------------
+
+
+def metric_value_judgement(item: AttributeValue, bounded: tuple[str, ...]) -> Judgement:
+    """A metric attribute value's judgement; an unknown value under an id-like key is unbounded."""
+    judgement = judge(item.value, bounded)
+    if judgement.bound.value == "unknown" and item.key is not None:
+        by_key = judge_name(item.key, bounded)
+        if by_key.unbounded:
+            return by_key
+    return judgement
+
+
+@check("unbounded_metric_attribute")
+def unbounded_metric_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    bounded = _bounded_names(context)
+    for item in attribute_values(node, context):
+        if item.signal is not Signal.METRIC or sensitive_reason(item) is not None:
+            continue
+        judgement = metric_value_judgement(item, bounded)
+        if judgement.unbounded:
+            label = f"`{item.key}`" if item.key else "metric attribute"
+            yield Verdict(
+                message=(
+                    f"unbounded value for metric attribute {label}: {judgement.reason}; "
+                    "every distinct value is a new time series"
+                ),
+                node=item.value,
+            )
+
+
+# --- OTL204: raw payloads ------------------------------------------------------------------------
+
+_PAYLOAD_KEY_WORDS = frozenset({"body", "payload", "headers"})
+
+
+@check("raw_payload_attribute")
+def raw_payload_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    for item in attribute_values(node, context):
+        if item.signal not in (Signal.SPAN, Signal.EVENT) or sensitive_reason(item) is not None:
+            continue
+        reason = payload_reason(item.value)
+        if reason is None and item.key is not None and not _harmless(item.value):
+            words = name_words(item.key)
+            if words and words[-1] in _PAYLOAD_KEY_WORDS:
+                reason = f"`{item.key}` holds a whole body or headers mapping"
+        if reason is not None:
+            yield Verdict(
+                message=(
+                    f"raw payload in an attribute: {reason}; "
+                    "record its size, type or a few chosen fields"
+                ),
+                node=item.value,
+            )
+
+
+# --- OTL205: sensitive data ----------------------------------------------------------------------
+
+_SENSITIVE_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "cookie",
+        "cookies",
+        "cvv",
+        "cvc",
+        "ssn",
+        "credential",
+        "credentials",
+    }
+)
+_SENSITIVE_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("card", "number"),
+        ("credit", "card"),
+        ("cc", "number"),
+        ("auth", "header"),
+        ("set", "cookie"),
+    }
+)
+#: Last words that describe a secret without holding it (``token.type``, ``password.length``).
+_DESCRIBING_WORDS = frozenset(
+    {
+        "count",
+        "length",
+        "len",
+        "size",
+        "type",
+        "kind",
+        "name",
+        "present",
+        "provided",
+        "valid",
+        "expires",
+        "expiry",
+        "ttl",
+        "age",
+        "source",
+        "scheme",
+        "version",
+        "id",
+        "set",
+        "used",
+        "missing",
+        "status",
+    }
+)
+_SECRET_LITERAL = re.compile(
+    r"^(Bearer|Basic)\s+\S{8,}|^sk-[A-Za-z0-9_\-]{16,}|^AKIA[0-9A-Z]{16}$|^gh[pousr]_[A-Za-z0-9]{20,}"
+)
+_FULL_URL_KEYS = frozenset({"url.full", "http.url", "url.original"})
+_URL_OWNERS = frozenset({"request", "req", "response", "resp", "r"})
+_URL_WITH_QUERY = frozenset({"url", "full_path", "uri", "raw_uri", "absolute_uri"})
+_URL_WITH_QUERY_CALLS = frozenset({"get_full_path", "build_absolute_uri", "geturl"})
+
+
+def sensitive_name(name: str) -> bool:
+    """Whether a key or identifier names a secret or a card number (not a fact about one)."""
+    words = name_words(name)
+    if not words or words[-1] in _DESCRIBING_WORDS:
+        return False
+    if any(word in _SENSITIVE_WORDS for word in words):
+        return True
+    return any(pair in _SENSITIVE_PAIRS for pair in itertools.pairwise(words))
+
+
+def _harmless(value: SgNode) -> bool:
+    """Values that cannot leak what their key names: literals without a secret, booleans, sizes."""
+    if value.kind() in (
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "comparison_operator",
+        "not_operator",
+    ):
+        return True
+    literal = string_value(value)
+    if literal is not None:
+        return _SECRET_LITERAL.search(literal) is None
+    return value.kind() == "call" and _method(value) in ("len", "bool", "isinstance")
+
+
+def _value_names(value: SgNode) -> Iterator[str]:
+    """The names a value reads: identifiers, attribute names, and looked-up string keys."""
+    for node in (value, *value.find_all(kind="identifier"), *value.find_all(kind="string")):
+        if node.kind() == "identifier":
+            yield node.text()
+        elif node.kind() == "string" and node.parent() is not None:
+            parent = node.parent()
+            key = string_value(node)
+            # Only strings that look something up: ``headers["Authorization"]``, ``.get("cookie")``.
+            if (
+                key is not None
+                and parent is not None
+                and parent.kind() in ("subscript", "argument_list")
+            ):
+                yield key
+
+
+def _url_with_query(value: SgNode) -> bool:
+    node = value
+    if node.kind() == "call" and _method(node) == "str" and _positional(node):
+        node = _positional(node)[0]
+    if node.kind() == "call" and _method(node) in _URL_WITH_QUERY_CALLS:
+        receiver = _receiver(node)
+    elif node.kind() == "attribute":
+        attribute = node.field("attribute")
+        if attribute is None or attribute.text() not in _URL_WITH_QUERY:
+            return False
+        receiver = node.field("object")
+    else:
+        return False
+    if receiver is None:
+        return False
+    words = name_words(receiver.text().rsplit(".", 1)[-1])
+    return bool(words) and words[-1] in _URL_OWNERS
+
+
+def sensitive_reason(item: AttributeValue) -> str | None:
+    """Why an attribute value may carry a secret, a credential or a card number, or None."""
+    value = item.value
+    if _harmless(value):
+        literal = string_value(value)
+        return (
+            None
+            if literal is None or _SECRET_LITERAL.search(literal) is None
+            else "the value looks like a credential"
+        )
+    if item.key is not None and sensitive_name(item.key):
+        return f"the key `{item.key}` names a secret"
+    literal = string_value(value)
+    if literal is not None and _SECRET_LITERAL.search(literal):
+        return "the value looks like a credential"
+    if item.key in _FULL_URL_KEYS and _url_with_query(value):
+        return f"`{value.text()}` keeps the query string, which often carries tokens"
+    for name in _value_names(value):
+        if sensitive_name(name):
+            return f"`{value.text()}` reads `{name}`"
+    return None
+
+
+@check("sensitive_attribute")
+def sensitive_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    for item in attribute_values(node, context):
+        reason = sensitive_reason(item)
+        if reason is not None:
+            where = "log `extra`" if item.signal is Signal.LOG else f"{item.signal.value} attribute"
+            yield Verdict(
+                message=f"sensitive data in a {where}: {reason}; drop it or redact it",
+                node=item.value,
+            )
+
+
+# --- OTL206: values the SDK drops ----------------------------------------------------------------
+
+_DROPPED_CONSTRUCTORS = {
+    "dict": "a dict",
+    "set": "a set",
+    "frozenset": "a set",
+    "Decimal": "a Decimal",
+    "uuid1": "a UUID object",
+    "uuid4": "a UUID object",
+    "now": "a datetime",
+    "utcnow": "a datetime",
+    "today": "a date",
+}
+
+
+def dropped_type(value: SgNode) -> str | None:
+    """What a value is, if OpenTelemetry does not take it as an attribute (literals, calls)."""
+    kind = value.kind()
+    if kind in ("dictionary", "dictionary_comprehension"):
+        return "a dict"
+    if kind in ("set", "set_comprehension"):
+        return "a set"
+    if kind == "none":
+        return "None"
+    if kind == "call":
+        return _DROPPED_CONSTRUCTORS.get(_method(value))
+    if kind in ("list", "tuple"):
+        for element in value.children():
+            if element.is_named() and element.kind() in ("dictionary", "set", "none"):
+                return f"a sequence holding {dropped_type(element)}"
+    return None
+
+
+@check("dropped_attribute_type")
+def dropped_attribute_type(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    for item in attribute_values(node, context):
+        if item.signal is Signal.LOG or payload_reason(item.value) is not None:
+            continue
+        what = dropped_type(item.value)
+        if what is not None:
+            yield Verdict(
+                message=(
+                    f"attribute value is {what}, which OpenTelemetry SDKs without extended "
+                    "attribute values drop with a warning; pass a str, bool, int, float or a list "
+                    "of one of them"
+                ),
+                node=item.value,
+            )
