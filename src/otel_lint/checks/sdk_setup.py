@@ -1,0 +1,186 @@
+"""Checks of the 5xx family: how the SDK's resource and processors are set up.
+
+Checked against opentelemetry-sdk 1.45.1: ``Resource.create(attrs)`` merges the SDK's defaults,
+``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` (falling back to ``unknown_service``),
+while ``Resource(attrs)`` holds exactly ``attrs`` and reads no environment variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ast_grep_py import SgNode
+
+from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.facts import SERVICE_NAME_ENV, is_test_file
+from otel_lint.literals import string_value
+
+# --- OTL501: a resource without service.name -----------------------------------------------------
+
+#: Constants that spell ``service.name``: ``SERVICE_NAME``, ``ResourceAttributes.SERVICE_NAME``,
+#: ``service_attributes.SERVICE_NAME``.
+_SERVICE_NAME_CONSTANT = re.compile(r"(^|\.)SERVICE_NAME$")
+#: Calls that complete a partial resource with other attributes (detectors, another resource).
+_COMPLETING_CALL = re.compile(r"(^|\.)(merge|get_aggregated_resources)$")
+
+
+def _first_argument(call: SgNode, keywords: tuple[str, ...]) -> tuple[bool, SgNode | None]:
+    """(whether the call's arguments can be read, the first positional or keyword value)."""
+    arguments = call.field("arguments")
+    if arguments is None:
+        return False, None
+    for child in arguments.children():
+        if not child.is_named():
+            continue
+        if child.kind() in ("list_splat", "dictionary_splat"):
+            return False, None
+        if child.kind() == "keyword_argument":
+            name = child.field("name")
+            if name is not None and name.text() in keywords:
+                return True, child.field("value")
+            continue
+        return True, child
+    return True, None
+
+
+def _names_service(dictionary: SgNode) -> bool | None:
+    """Whether a dict literal sets ``service.name`` (None: a ``**splat`` may set it)."""
+    for child in dictionary.children():
+        if child.kind() == "dictionary_splat":
+            return None
+        if child.kind() != "pair":
+            continue
+        key = child.field("key")
+        if key is None:
+            continue
+        if string_value(key) == "service.name" or _SERVICE_NAME_CONSTANT.search(key.text()):
+            return True
+    return False
+
+
+def _completed_elsewhere(call: SgNode) -> bool:
+    """The resource is merged with another one or given to resource detectors."""
+    parent = call.parent()
+    if parent is None:
+        return False
+    if parent.kind() == "attribute" and parent.field("object") == call:
+        attribute = parent.field("attribute")
+        return attribute is not None and attribute.text() == "merge"
+    for ancestor in call.ancestors():
+        if ancestor.kind() == "call":
+            function = ancestor.field("function")
+            return function is not None and _COMPLETING_CALL.search(function.text()) is not None
+        if ancestor.kind() not in ("argument_list", "keyword_argument"):
+            return False
+    return False
+
+
+@check("resource_without_service_name")
+def resource_without_service_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if "opentelemetry" not in context.text or _completed_elsewhere(node):
+        return
+    function = node.field("function")
+    creates = function is not None and function.text().endswith(".create")
+    readable, attributes = _first_argument(node, ("attributes",))
+    if not readable:
+        return
+    if attributes is not None:
+        if attributes.kind() != "dictionary" or _names_service(attributes) is not False:
+            return
+    elif not creates:
+        return  # Resource() without attributes does not run; leave it to the type checker
+    if creates:
+        yield Verdict(requires=(f"!{SERVICE_NAME_ENV}",))
+    else:
+        yield Verdict(
+            message="Resource(...) without service.name: unlike Resource.create(), the constructor "
+            "reads neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES, so every span is "
+            "reported by an unnamed service"
+        )
+
+
+# --- OTL502: resource attributes on spans ---------------------------------------------------------
+
+#: Attributes that describe the process emitting telemetry, not one operation: they belong on the
+#: Resource, set once. ``service.peer.*`` names the *other* service and is a span attribute.
+RESOURCE_ONLY_KEYS = frozenset(
+    {
+        "service.name",
+        "service.version",
+        "service.namespace",
+        "service.instance.id",
+        "deployment.environment.name",
+        "telemetry.sdk.name",
+        "telemetry.sdk.language",
+        "telemetry.sdk.version",
+    }
+)
+_CONSTANT_KEYS = {key.upper().replace(".", "_"): key for key in RESOURCE_ONLY_KEYS}
+
+
+def _attribute_key(node: SgNode) -> str | None:
+    """The attribute key a literal or a semconv constant (``SERVICE_NAME``) spells."""
+    if node.kind() == "string":
+        return string_value(node)
+    if node.kind() in ("identifier", "attribute"):
+        return _CONSTANT_KEYS.get(node.text().rsplit(".", 1)[-1])
+    return None
+
+
+@check("resource_attribute_on_span")
+def resource_attribute_on_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    key = _attribute_key(node)
+    if key in RESOURCE_ONLY_KEYS:
+        yield Verdict(
+            message=f"`{key}` is a resource attribute: set it once on the TracerProvider's "
+            "Resource (or OTEL_RESOURCE_ATTRIBUTES), not on each span"
+        )
+
+
+# --- OTL503: synchronous export over the network ------------------------------------------------
+
+_NETWORK_EXPORTER = re.compile(r"(^|\.)(OTLP|Zipkin|Jaeger)\w*Exporter$")
+
+
+def _exporter_class(value: SgNode, root: SgNode) -> str | None:
+    """The class name of the exporter ``value`` constructs or names (an assignment in the file)."""
+    if value.kind() == "call":
+        function = value.field("function")
+        return function.text() if function is not None else None
+    if value.kind() != "identifier":
+        return None
+    for assignment in root.find_all(kind="assignment"):
+        left, right = assignment.field("left"), assignment.field("right")
+        if (
+            left is not None
+            and right is not None
+            and left.text() == value.text()
+            and right.kind() == "call"
+        ):
+            function = right.field("function")
+            return function.text() if function is not None else None
+    return None
+
+
+@check("simple_processor_network_exporter")
+def simple_processor_network_exporter(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if is_test_file(context.path):
+        return
+    readable, exporter = _first_argument(node, ("span_exporter", "exporter"))
+    if not readable or exporter is None:
+        return
+    name = _exporter_class(exporter, context.root)
+    if name is None or not _NETWORK_EXPORTER.search(name):
+        return
+    processor = node.field("function")
+    batch = (
+        "BatchLogRecordProcessor"
+        if processor and "LogRecord" in processor.text()
+        else "BatchSpanProcessor"
+    )
+    exporter_name = name.rsplit(".", 1)[-1]
+    yield Verdict(
+        message=f"{exporter_name} behind a simple processor exports every record synchronously, on "
+        f"the request path; use {batch}"
+    )
