@@ -51,7 +51,9 @@ class ClientLibrary:
     distinctive_methods: frozenset[str] = frozenset()
 
     def receiver_named(self, name: str) -> bool:
-        return bool(self.receivers) and re.fullmatch(self.receivers, name, re.IGNORECASE) is not None
+        return (
+            bool(self.receivers) and re.fullmatch(self.receivers, name, re.IGNORECASE) is not None
+        )
 
     def performs(self, method: str) -> bool:
         """Whether calling ``method`` on one of this library's clients is a traced operation."""
@@ -137,7 +139,9 @@ CLIENT_LIBRARIES: tuple[ClientLibrary, ...] = (
     ClientLibrary(
         "psycopg",
         ("psycopg",),
-        constructors=frozenset({"psycopg.connect", "psycopg.AsyncConnection.connect", "psycopg.Connection.connect"}),
+        constructors=frozenset(
+            {"psycopg.connect", "psycopg.AsyncConnection.connect", "psycopg.Connection.connect"}
+        ),
         factories=frozenset({"cursor"}),
         methods=_DBAPI_CALLS,
         receivers=_DBAPI_RECEIVERS,
@@ -147,7 +151,9 @@ CLIENT_LIBRARIES: tuple[ClientLibrary, ...] = (
         ("asyncpg",),
         constructors=frozenset({"asyncpg.connect", "asyncpg.create_pool"}),
         factories=frozenset({"acquire"}),
-        methods=frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table"}),
+        methods=frozenset(
+            {"execute", "executemany", "fetch", "fetchrow", "fetchval", "copy_records_to_table"}
+        ),
         receivers=r"conn|connection|pool|db",
     ),
     ClientLibrary(
@@ -230,7 +236,13 @@ CLIENT_LIBRARIES: tuple[ClientLibrary, ...] = (
         "redis",
         ("redis",),
         constructors=frozenset(
-            {"redis.Redis", "redis.StrictRedis", "redis.from_url", "redis.Redis.from_url", "redis.asyncio.Redis"}
+            {
+                "redis.Redis",
+                "redis.StrictRedis",
+                "redis.from_url",
+                "redis.Redis.from_url",
+                "redis.asyncio.Redis",
+            }
         ),
         methods=frozenset(
             {
@@ -266,8 +278,12 @@ CLIENT_LIBRARIES: tuple[ClientLibrary, ...] = (
     ClientLibrary(
         "pymemcache",
         ("pymemcache",),
-        constructors=frozenset({"pymemcache.client.base.Client", "pymemcache.Client", "pymemcache.client.Client"}),
-        methods=frozenset({"get", "set", "get_many", "set_many", "delete", "incr", "decr", "add", "replace"}),
+        constructors=frozenset(
+            {"pymemcache.client.base.Client", "pymemcache.Client", "pymemcache.client.Client"}
+        ),
+        methods=frozenset(
+            {"get", "set", "get_many", "set_many", "delete", "incr", "decr", "add", "replace"}
+        ),
         receivers=r"memcache|memcached|mc",
     ),
     ClientLibrary(
@@ -309,7 +325,9 @@ CLIENT_LIBRARIES: tuple[ClientLibrary, ...] = (
         "elasticsearch",
         ("elasticsearch",),
         constructors=frozenset({"elasticsearch.Elasticsearch", "elasticsearch.AsyncElasticsearch"}),
-        methods=frozenset({"search", "index", "get", "delete", "update", "bulk", "count", "msearch", "exists"}),
+        methods=frozenset(
+            {"search", "index", "get", "delete", "update", "bulk", "count", "msearch", "exists"}
+        ),
         receivers=r"es|elastic|elasticsearch|es_client",
     ),
     ClientLibrary(
@@ -389,9 +407,15 @@ WEB_FRAMEWORKS: tuple[WebFramework, ...] = (
         "aiohttp_server",
         ("aiohttp",),
         route_decorators=_HTTP_METHOD_NAMES | {"route", "view"},
-        route_registrations=frozenset({f"add_{verb}" for verb in _HTTP_METHOD_NAMES} | {"add_route"}),
+        route_registrations=frozenset(
+            {f"add_{verb}" for verb in _HTTP_METHOD_NAMES} | {"add_route"}
+        ),
     ),
-    WebFramework("falcon", ("falcon",), handler_methods=frozenset(f"on_{verb}" for verb in _HTTP_METHOD_NAMES)),
+    WebFramework(
+        "falcon",
+        ("falcon",),
+        handler_methods=frozenset(f"on_{verb}" for verb in _HTTP_METHOD_NAMES),
+    ),
     WebFramework("tornado", ("tornado",), handler_methods=_HTTP_METHOD_NAMES),
     WebFramework(
         "django",
