@@ -398,19 +398,21 @@ def _harmless(value: SgNode) -> bool:
 
 
 def _value_names(value: SgNode) -> Iterator[str]:
-    """The names a value reads: identifiers, attribute names, and looked-up string keys."""
+    """The names a value reads: variables, the last name of attribute chains, looked-up keys.
+
+    ``token.type`` reads ``type`` (a fact about a token), ``headers["Authorization"]`` reads
+    ``Authorization``.
+    """
     for node in (value, *value.find_all(kind="identifier"), *value.find_all(kind="string")):
+        parent = node.parent()
         if node.kind() == "identifier":
-            yield node.text()
-        elif node.kind() == "string" and node.parent() is not None:
-            parent = node.parent()
+            receiver = parent.field("object") if parent and parent.kind() == "attribute" else None
+            if receiver is None or receiver.range() != node.range():
+                yield node.text()
+        elif node.kind() == "string" and parent is not None:
             key = string_value(node)
             # Only strings that look something up: ``headers["Authorization"]``, ``.get("cookie")``.
-            if (
-                key is not None
-                and parent is not None
-                and parent.kind() in ("subscript", "argument_list")
-            ):
+            if key is not None and parent.kind() in ("subscript", "argument_list"):
                 yield key
 
 
