@@ -909,12 +909,15 @@ def exception_swallowed_in_span(node: SgNode, context: FileContext) -> Iterator[
         return
     name = _span_name(spans[0].call)
     label = f"span {name!r}" if name is not None else "the span"
-    caught_text = ", ".join(caught) if caught is not None else "every exception"
+    if caught is None:
+        handler = "a bare `except:`"
+    else:
+        types = caught[0] if len(caught) == 1 else f"({', '.join(caught)})"
+        handler = f"`except {types}`"
     yield Verdict(
         message=(
-            f"{caught_text} is caught inside {label} and neither re-raised nor recorded, "
-            "so the trace "
-            "reports success; call span.record_exception(exc) and "
+            f"{handler} inside {label} swallows the failure: it neither re-raises nor records it, "
+            "so the trace reports success; call span.record_exception(exc) and "
             "span.set_status(Status(StatusCode.ERROR)), or re-raise"
         )
     )
