@@ -130,7 +130,7 @@ def _fix_files(
     targets: Sequence[Target],
     rules: Sequence[Rule],
     check_settings: CheckSettings,
-    facts: frozenset[str],
+    facts_of: dict[str, frozenset[str]],
 ) -> list[FixedFile]:
     registry = load_registry()
     by_label = {t.label: t for t in targets}
@@ -146,7 +146,9 @@ def _fix_files(
         except (OSError, UnreadableSource):
             continue
 
-        def lint(text: str, label: str = label) -> list[Finding]:
+        facts = facts_of.get(label, frozenset())
+
+        def lint(text: str, label: str = label, facts: frozenset[str] = facts) -> list[Finding]:
             result = engine.apply_suppressions(
                 engine.analyze_text(label, text, rules, registry, check_settings), text
             )
@@ -166,6 +168,54 @@ def _write_keeping_mode(path: Path, data: bytes) -> None:
     os.chmod(path, mode)
 
 
+def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
+    """The nearest folder above ``path`` with a pyproject.toml, up to the configured root."""
+    folder = path.absolute().parent
+    trail = []
+    while True:
+        if folder in known:
+            found = known[folder]
+            break
+        trail.append(folder)
+        if (folder / "pyproject.toml").is_file() or folder == root or folder.parent == folder:
+            found = folder if (folder / "pyproject.toml").is_file() else root
+            break
+        folder = folder.parent
+    for visited in trail:
+        known[visited] = found
+    return found
+
+
+def _projects(targets: Sequence[Target], root: Path) -> dict[Path, list[Target]]:
+    """Targets grouped by project: facts of one project never decide findings in another."""
+    known: dict[Path, Path] = {}
+    groups: dict[Path, list[Target]] = {}
+    for target in targets:
+        groups.setdefault(_project_folder(target.path, root.absolute(), known), []).append(target)
+    return groups
+
+
+def _resolve_by_project(
+    results: Sequence[engine.FileResult],
+    targets: Sequence[Target],
+    projects: dict[Path, list[Target]],
+    context: dict[Path, set[str]],
+    unused: bool,
+) -> tuple[engine.RunResult, dict[Path, frozenset[str]]]:
+    """Resolve each project's findings against that project's facts only."""
+    by_label = {result.label: result for result in results}
+    findings: list[Finding] = []
+    facts: dict[Path, frozenset[str]] = {}
+    for folder, members in projects.items():
+        group = [by_label[t.label] for t in members if t.label in by_label]
+        resolved = engine.resolve(group, context[folder], report_unused_noqa=unused)
+        findings.extend(resolved.findings)
+        facts[folder] = resolved.facts
+    findings.sort(key=Finding.sort_key)
+    every = frozenset().union(*facts.values())
+    return engine.RunResult(tuple(findings), len(results), every), facts
+
+
 def run_lint(options: RunOptions) -> RunOutcome:
     """One complete run. Raises ConfigError or BaselineError for the CLI to report (exit 2)."""
     settings, root = load_settings(options)
@@ -181,22 +231,27 @@ def run_lint(options: RunOptions) -> RunOutcome:
 
     codes_run = [r.code for r in rules]
     results = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
-    extra = engine.context_facts(root, [t.path for t in targets], settings.exclude)
-    extra |= {f"instrumented:{name}" for name in settings.instrumentations}
     unused = (
         options.report_unused_noqa
         if options.report_unused_noqa is not None
         else settings.report_unused_noqa
     )
-    resolved = engine.resolve(results, extra, report_unused_noqa=unused)
+    projects = _projects(targets, root)
+    context = {
+        folder: engine.context_facts(folder, [t.path for t in members], settings.exclude)
+        | {f"instrumented:{name}" for name in settings.instrumentations}
+        for folder, members in projects.items()
+    }
+    resolved, project_facts = _resolve_by_project(results, targets, projects, context, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     fixed: list[FixedFile] = []
     if options.fix and any(f.fix is not None for f in findings):
-        fixed = _fix_files(findings, targets, rules, check_settings, resolved.facts)
+        facts_of = {t.label: project_facts[folder] for folder, members in projects.items() for t in members}
+        fixed = _fix_files(findings, targets, rules, check_settings, facts_of)
         if fixed:
             again = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
-            resolved = engine.resolve(again, extra, report_unused_noqa=unused)
+            resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     written = None
