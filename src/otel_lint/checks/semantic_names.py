@@ -53,11 +53,12 @@ def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> It
 
 # --- semconv constants, resolved through the file's imports ------------------------------------
 
-# A constant of a generated attributes or metrics module, by its full dotted origin. The old
-# ``trace.SpanAttributes`` / ``resource.ResourceAttributes`` classes do not match: OTL309's.
+# A constant of a generated ``*_attributes`` or ``*_metrics`` module, by its full dotted origin.
+# The old ``SpanAttributes`` / ``ResourceAttributes`` / ``MetricInstruments`` classes do not
+# match (their constants can carry other names than the modules' same-named ones): OTL309's.
 _CONSTANT_ORIGIN = re.compile(
     r"^opentelemetry\.semconv\.(?:_incubating\.)?(?P<table>attributes|metrics)"
-    r"\.\w+\.(?P<constant>[A-Z][A-Z0-9_]*)$"
+    r"\.\w+_(?P=table)\.(?P<constant>[A-Z][A-Z0-9_]*)$"
 )
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
@@ -269,6 +270,11 @@ def _metric_name(node: SgNode | None, context: FileContext) -> str | None:
     return metric.name if isinstance(metric, Metric) else None
 
 
+def _label(node: SgNode | None) -> str | None:
+    """How to name a metric whose name we cannot read: as written (``names.LATENCY``)."""
+    return None if node is None else " ".join(node.text().split())
+
+
 def _joined(issues: list[NameIssue]) -> str:
     return "; ".join(issue.message for issue in issues)
 
@@ -307,7 +313,12 @@ def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     elif defined:
         return  # a semconv metric's unit is judged against its definition: OTL307
     issues = [
-        i for i in check_unit(unit, context.registry, name) if METRIC_CODES.get(i.kind) == "OTL306"
+        i
+        for i in check_unit(unit, context.registry, name or _label(call.name))
+        if METRIC_CODES.get(i.kind) == "OTL306"
+        # A name we cannot read may be a convention metric defined in ms (the old
+        # ``MetricInstruments.HTTP_SERVER_DURATION``), so only a readable name earns that warning.
+        and (name is not None or i.kind is not IssueKind.UNIT_DURATION_NOT_SECONDS)
     ]
     if not issues:
         return
