@@ -409,3 +409,50 @@ def test_table_names_are_unique() -> None:
     assert len(names) == len(set(names))
     frameworks = [framework.instrumentation for framework in WEB_FRAMEWORKS]
     assert len(frameworks) == len(set(frameworks))
+
+
+def test_other_libraries_start_span_methods_are_not_tracers(registry: Registry) -> None:
+    """Hypothesis pairs ``data.start_span(label)`` with ``stop_span()``: not OpenTelemetry."""
+    source = """\
+        def draw(data, label):
+            data.start_span(label)
+            value = data.draw_integer()
+            data.stop_span()
+            return value
+    """
+    assert facts_of_file(source, registry) == []
+    imported_tracer = """\
+        from shop.telemetry import tracer
+
+        def warm_up():
+            tracer.start_span("warm_up")
+    """
+    assert codes(facts_of_file(imported_tracer, registry)) == ["OTL404"]
+
+
+def test_an_exception_kept_for_later_is_not_swallowed(registry: Registry) -> None:
+    """The contrib instrumentations keep the exception and record it after the call."""
+    source = """\
+        from opentelemetry import trace
+
+        def send(wrapped, request):
+            with tracer.start_as_current_span("send") as span:
+                exception = None
+                try:
+                    result = wrapped(request)
+                except Exception as exc:
+                    exception = exc
+                    result = None
+                if exception is not None:
+                    span.record_exception(exception)
+                return result
+
+
+        def logged_only():
+            with tracer.start_as_current_span("sync"):
+                try:
+                    sync()
+                except Exception as exc:
+                    logger.warning("sync failed: %s", exc)
+    """
+    assert [(f.code, f.line) for f in facts_of_file(source, registry)] == [("OTL405", 20)]

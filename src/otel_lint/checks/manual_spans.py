@@ -173,6 +173,26 @@ def _enclosing_function(node: SgNode) -> SgNode | None:
     return None
 
 
+_TRACER_NAME = re.compile(r"tracer", re.IGNORECASE)
+
+
+def _opentelemetry_spans(spans: list[_SpanItem], context: FileContext) -> list[_SpanItem]:
+    """The spans started on an OpenTelemetry tracer.
+
+    Other libraries have ``start_span`` methods too (Hypothesis' ``data.start_span(label)`` is
+    paired with ``stop_span()``): a call counts when the file imports OpenTelemetry or the
+    receiver is named like a tracer (one imported from the project's own telemetry module).
+    """
+    if "opentelemetry" in context.text:
+        return spans
+    return [span for span in spans if _TRACER_NAME.search(_receiver_text(span.call))]
+
+
+def _receiver_text(call: SgNode) -> str:
+    receiver = _receiver(call)
+    return receiver.text() if receiver is not None else ""
+
+
 def _spans_of(match: SgNode) -> tuple[list[_SpanItem], SgNode | None]:
     """The spans a matched ``with`` or decorated function opens, and the body they cover."""
     if match.kind() == "function_definition":
@@ -472,6 +492,7 @@ def _uses_result_only(statement: SgNode, result: str | None) -> bool:
 @check("span_around_instrumented_call")
 def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans, body = _spans_of(node)
+    spans = _opentelemetry_spans(spans, context)
     if not spans or body is None:
         return
     span = spans[0]
@@ -601,7 +622,7 @@ def _named_after_route(name: str | None, routes: list[str]) -> bool:
 
 @check("span_duplicates_server_span")
 def span_duplicates_server_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    spans, _ = _spans_of(node)
+    spans = _opentelemetry_spans(_spans_of(node)[0], context)
     if not spans:
         return
     function = node if node.kind() == "function_definition" else _enclosing_function(node)
@@ -657,7 +678,7 @@ def _enclosing_current_span(statement: SgNode) -> _SpanItem | None:
 
 @check("span_nested_in_same_name")
 def span_nested_in_same_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    spans = _with_spans(node)
+    spans = _opentelemetry_spans(_with_spans(node), context)
     for position, span in enumerate(spans):
         name = _span_name(span.call)
         if name is None:
@@ -766,7 +787,9 @@ def _leak_message(span_name: str | None, reason: str) -> str:
 
 @check("span_not_ended")
 def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    if _method_name(node) != "start_span":
+    if _method_name(node) != "start_span" or not _opentelemetry_spans(
+        [_SpanItem(node, None)], context
+    ):
         return
     name = _span_name(node)
     parent = node.parent()
@@ -854,9 +877,39 @@ def _caught_types(clause: SgNode) -> list[str] | None:
     return [_last_name(expression.text())]
 
 
-def _records_failure(block: SgNode, spans: list[_SpanItem]) -> bool:
+_LOGGER_NAME = re.compile(r"_*(log|logger|logging|LOG|LOGGER|warnings|print)", re.IGNORECASE)
+
+
+def _keeps_exception(block: SgNode, caught: str) -> bool:
+    """``exception = exc`` or ``future.set_exception(exc)``: the failure is handled later."""
+    for assignment in _walk(block, frozenset({"assignment"})):
+        right = assignment.field("right")
+        if right is not None and right.kind() == "identifier" and right.text() == caught:
+            return True
+    for call in _walk(block, frozenset({"call"})):
+        called = call.field("function")
+        owner = _receiver_text(call) or (called.text() if called is not None else "")
+        if _LOGGER_NAME.fullmatch(_last_name(owner)):
+            continue  # logging the exception leaves the span reporting success
+        if any(a.kind() == "identifier" and a.text() == caught for a in _arguments(call)):
+            return True
+    return False
+
+
+def _exception_name(clause: SgNode) -> str | None:
+    """``exc`` in ``except Exception as exc``."""
+    for child in _named_children(clause):
+        if child.kind() == "as_pattern":
+            parts = _named_children(child)
+            return parts[-1].text() if len(parts) > 1 else None
+    return None
+
+
+def _records_failure(block: SgNode, spans: list[_SpanItem], caught: str | None) -> bool:
     if any(True for _ in _walk(block, frozenset({"raise_statement", "continue_statement"}))):
         return True  # re-raised, replaced by another error, or retried by the loop around it
+    if caught is not None and _keeps_exception(block, caught):
+        return True
     targets = {span.target for span in spans if span.target}
     for call in _walk(block, frozenset({"call"})):
         method = _method_name(call) or ""
@@ -898,14 +951,14 @@ def _span_around(clause: SgNode) -> list[_SpanItem]:
 
 @check("exception_swallowed_in_span")
 def exception_swallowed_in_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    spans = _span_around(node)
+    spans = _opentelemetry_spans(_span_around(node), context)
     if not spans:
         return
     caught = _caught_types(node)
     if caught is not None and all(name in _NON_FAILURES for name in caught):
         return
     body = node.field("body") or next((c for c in node.children() if c.kind() == "block"), None)
-    if body is None or _records_failure(body, spans):
+    if body is None or _records_failure(body, spans, _exception_name(node)):
         return
     name = _span_name(spans[0].call)
     label = f"span {name!r}" if name is not None else "the span"
