@@ -44,6 +44,12 @@ def _first_argument(call: SgNode, keywords: tuple[str, ...]) -> tuple[bool, SgNo
     return True, None
 
 
+def _pairs(dictionary: SgNode) -> list[SgNode]:
+    return [
+        child for child in dictionary.children() if child.is_named() and child.kind() != "comment"
+    ]
+
+
 def _names_service(dictionary: SgNode) -> bool | None:
     """Whether a dict literal sets ``service.name`` (None: a ``**splat`` may set it)."""
     for child in dictionary.children():
@@ -59,11 +65,25 @@ def _names_service(dictionary: SgNode) -> bool | None:
     return False
 
 
-def _completed_elsewhere(call: SgNode) -> bool:
-    """The resource is merged with another one or given to resource detectors."""
+def _completed_elsewhere(call: SgNode, text: str) -> bool:
+    """The resource is partial: merged with another one, given to resource detectors, returned by
+    a detector's ``detect()``, or bound to a name that the file merges later."""
     parent = call.parent()
     if parent is None:
         return False
+    if parent.kind() == "return_statement":
+        function = next((a for a in call.ancestors() if a.kind() == "function_definition"), None)
+        name = function.field("name") if function is not None else None
+        return name is not None and name.text() == "detect"
+    if parent.kind() == "assignment" and parent.field("right") == call:
+        target = parent.field("left")
+        if target is not None and target.kind() == "identifier":
+            bound = re.escape(target.text())
+            merged = (
+                rf"\b{bound}\.merge\(|\.merge\(\s*{bound}\s*\)"
+                rf"|get_aggregated_resources\((?:[^()]|\([^()]*\))*\b{bound}\b"
+            )
+            return re.search(merged, text) is not None
     if parent.kind() == "attribute" and parent.field("object") == call:
         attribute = parent.field("attribute")
         return attribute is not None and attribute.text() == "merge"
@@ -78,18 +98,20 @@ def _completed_elsewhere(call: SgNode) -> bool:
 
 @check("resource_without_service_name")
 def resource_without_service_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    if "opentelemetry" not in context.text or _completed_elsewhere(node):
+    if "opentelemetry" not in context.text or _completed_elsewhere(node, context.text):
         return
     function = node.field("function")
     creates = function is not None and function.text().endswith(".create")
     readable, attributes = _first_argument(node, ("attributes",))
     if not readable:
         return
-    if attributes is not None:
-        if attributes.kind() != "dictionary" or _names_service(attributes) is not False:
-            return
-    elif not creates:
-        return  # Resource() without attributes does not run; leave it to the type checker
+    if attributes is None:
+        if not creates:
+            return  # Resource() without attributes does not run; leave it to the type checker
+    elif attributes.kind() != "dictionary" or _names_service(attributes) is not False:
+        return
+    elif not creates and not _pairs(attributes):
+        return  # Resource({}) is the deliberate empty resource (Resource.get_empty())
     if creates:
         yield Verdict(requires=(f"!{SERVICE_NAME_ENV}",))
     else:
