@@ -10,6 +10,7 @@ from otel_lint.boundedness import (
     is_built_string,
     judge,
     judge_name,
+    loop_constants,
     module_constants,
     name_words,
     payload_reason,
@@ -64,6 +65,9 @@ UNBOUNDED = [
     "created_at",
     "timestamp",
     "user.name",
+    "user_name",
+    "full_name",
+    "customer.name",
     "str(exc)",
     "uuid.uuid4()",
     "uuid4().hex",
@@ -127,6 +131,12 @@ BOUNDED = [
     "job_kind",
     "error_type",
     "request.url_rule.rule",
+    # Names of kinds of things, as semantic-convention span names use them.
+    "task.name",
+    "self.name",
+    "queue_name",
+    'f"{operation} {table}"',
+    'f"{self.prefix}.requests"',
 ]
 
 
@@ -168,6 +178,30 @@ def test_unbounded_part_wins_over_bounded_parts() -> None:
     judgement = judge(expression('f"{request.method} {request.path}"'))
     assert judgement.unbounded
     assert "request.path" in judgement.reason
+
+
+def test_strict_judgement_ignores_what_names_suggest() -> None:
+    # For metric names even a bounded-sounding variable is a dimension; constants still pass.
+    assert judge(expression("queue_name")).bounded
+    assert judge(expression("queue_name"), strict=True).bound is Bound.UNKNOWN
+    assert judge(expression("request.method"), strict=True).bound is Bound.UNKNOWN
+    assert judge(expression("task.name"), strict=True).bound is Bound.UNKNOWN
+    assert judge(expression("PREFIX"), strict=True).bounded
+    assert judge(expression("Kind.ORDER.value"), strict=True).bounded
+    assert judge(expression("user_id"), strict=True).unbounded
+
+
+def test_loop_constants_come_from_literal_or_constant_iterables() -> None:
+    root = SgRoot(
+        'for kind in ("a", "b"):\n'
+        "    for queue in QUEUES:\n"
+        "        for item in items:\n"
+        "            use(kind, queue, item)\n",
+        "python",
+    ).root()
+    call = root.find(pattern="use($$$)")
+    assert call is not None
+    assert loop_constants(call) == {"kind", "queue"}
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,13 @@ UNKNOWN = Judgement(Bound.UNKNOWN)
 #: The last word of a name is its head (``request_id`` is an id, ``id_type`` is a type).
 UNBOUNDED_NOUNS: dict[str, str] = {
     **dict.fromkeys(("id", "ids", "uuid", "guid"), "an id"),
-    **dict.fromkeys(("email", "user", "username", "session", "ip"), "a person or client"),
-    **dict.fromkeys(("url", "uri", "path", "query", "filename", "key"), "a URL, path or key"),
+    **dict.fromkeys(
+        ("email", "user", "username", "session", "ip", "customer", "account", "person"),
+        "a person or client",
+    ),
+    **dict.fromkeys(
+        ("url", "uri", "path", "query", "file", "filename", "key"), "a URL, path or key"
+    ),
     **dict.fromkeys(("body", "payload", "sql", "statement"), "a payload"),
     **dict.fromkeys(
         ("message", "msg", "text", "description", "content", "comment", "detail", "details"),
@@ -87,6 +92,16 @@ BOUNDED_NOUNS = frozenset(
         "scheme",
         "protocol",
         "category",
+        "prefix",
+        "namespace",
+        "table",
+        "collection",
+        "queue",
+        "topic",
+        "destination",
+        "endpoint",
+        "command",
+        "action",
     }
 )
 
@@ -111,6 +126,7 @@ _DUNDER_NAMES = frozenset({"__name__", "__qualname__", "__module__"})
 _SAME_VALUE_ATTRIBUTES = frozenset({"name", "value", "hex", "int", "string"})
 #: ``status_code`` and ``exit_code`` come from small sets; ``promo_code`` and ``zip_code`` do not.
 _CODE_OWNERS = frozenset({"status", "error", "exit", "return", "response", "http", "grpc", "rpc"})
+_PERSONAL_NAME_WORDS = frozenset({"full", "first", "last", "display", "given", "family"})
 _ERROR_NAMES = frozenset({"e", "ex", "exc", "err", "error", "exception"})
 
 
@@ -119,8 +135,11 @@ def name_words(name: str) -> list[str]:
     return [word for word in re.split(r"[._\-\s]+", _CAMEL.sub("_", name).lower()) if word]
 
 
-def judge_name(name: str, bounded: Iterable[str] = ()) -> Judgement:
-    """What an identifier's or a key's words say about the values it holds."""
+def judge_name(name: str, bounded: Iterable[str] = (), *, strict: bool = False) -> Judgement:
+    """What an identifier's or a key's words say about the values it holds.
+
+    With ``strict``, words never make a name bounded; they can still make it unbounded.
+    """
     if name in bounded or name.rsplit(".", 1)[-1] in bounded:
         return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
     if name in _DUNDER_NAMES:
@@ -135,8 +154,15 @@ def judge_name(name: str, bounded: Iterable[str] = ()) -> Judgement:
     head = words[-1]
     if head in UNBOUNDED_NOUNS:
         return Judgement(Bound.UNBOUNDED, f"`{name}` names {UNBOUNDED_NOUNS[head]}")
+    if head == "name" and len(words) > 1:
+        # ``queue_name`` and ``task_name`` name kinds of things; ``user_name`` names a person.
+        if words[-2] in UNBOUNDED_NOUNS or words[-2] in _PERSONAL_NAME_WORDS:
+            return Judgement(Bound.UNBOUNDED, f"`{name}` names a person or a file")
+        return UNKNOWN if strict else Judgement(Bound.BOUNDED, f"`{name}` names a kind of thing")
     if head == "at" and len(words) > 1:
         return Judgement(Bound.UNBOUNDED, f"`{name}` names a timestamp")
+    if strict:
+        return UNKNOWN
     if head in BOUNDED_NOUNS or (head == "code" and len(words) > 1 and words[-2] in _CODE_OWNERS):
         return Judgement(Bound.BOUNDED, f"`{name}` names a {head}")
     return UNKNOWN
@@ -269,21 +295,30 @@ def _plus_operands(node: SgNode) -> list[SgNode]:
     return [*(_plus_operands(left) if left else []), *(_plus_operands(right) if right else [])]
 
 
-def judge(node: SgNode | None, bounded: Iterable[str] = ()) -> Judgement:
+def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = False) -> Judgement:
     """Whether the expression ``node`` is bounded, unbounded or unknown, and why.
 
     ``bounded`` lists identifiers the project declares bounded (the configuration's ``bounded``);
-    they match a bare name, a dotted name or its last part.
+    they match a bare name, a dotted name or its last part. With ``strict``, a name is bounded
+    only as a literal, a constant, an enum member, code identity or a configured name, never
+    because its words suggest a small set (``status``, ``queue_name``): for metric names, where
+    even a bounded variable is a dimension that belongs in an attribute.
     """
     if node is None:
         return UNKNOWN
-    return _judge(node, frozenset(bounded))
+    return _judge(node, _Options(frozenset(bounded), strict))
 
 
-def _judge(node: SgNode, bounded: frozenset[str]) -> Judgement:
+@dataclass(frozen=True)
+class _Options:
+    bounded: frozenset[str]
+    strict: bool
+
+
+def _judge(node: SgNode, options: _Options) -> Judgement:
     kind = node.kind()
     text = node.text()
-    if text in bounded:
+    if text in options.bounded:
         return Judgement(Bound.BOUNDED, f"`{text}` is configured as bounded")
     if kind in _LITERAL_KINDS:
         return Judgement(Bound.BOUNDED, "a literal")
@@ -291,56 +326,61 @@ def _judge(node: SgNode, bounded: frozenset[str]) -> Judgement:
         return Judgement(Bound.BOUNDED, "a boolean")
     if kind in ("parenthesized_expression", "await"):
         inner = [child for child in node.children() if child.is_named()]
-        return _judge(inner[-1], bounded) if inner else UNKNOWN
+        return _judge(inner[-1], options) if inner else UNKNOWN
     if kind == "unary_operator":
         operand = node.field("argument")
-        return _judge(operand, bounded) if operand is not None else UNKNOWN
+        return _judge(operand, options) if operand is not None else UNKNOWN
     if kind == "string":
         parts = interpolated(node)
         if not parts:
             return Judgement(Bound.BOUNDED, "a literal")
-        return _combine([_judge(part, bounded) for part in parts], True, text)
+        return _combine([_judge(part, options) for part in parts], True, text)
     if kind == "concatenated_string":
         pieces = [child for child in node.children() if child.kind() == "string"]
-        return _combine([_judge(piece, bounded) for piece in pieces], is_built_string(node), text)
+        return _combine([_judge(piece, options) for piece in pieces], is_built_string(node), text)
     if kind == "identifier":
-        return judge_name(text, bounded)
+        return judge_name(text, options.bounded, strict=options.strict)
     if kind == "attribute":
-        return _judge_attribute(node, bounded)
+        return _judge_attribute(node, options)
     if kind in ("conditional_expression", "boolean_operator"):
         branches = [child for child in node.children() if child.is_named()]
         if kind == "conditional_expression" and len(branches) == 3:
             branches = [branches[0], branches[2]]  # the condition picks a branch; it is not a value
-        return _combine([_judge(branch, bounded) for branch in branches], False, text)
+        return _combine([_judge(branch, options) for branch in branches], False, text)
     if kind in ("list", "tuple"):
         elements = [child for child in node.children() if child.is_named()]
-        return _combine([_judge(element, bounded) for element in elements], False, text)
+        return _combine([_judge(element, options) for element in elements], False, text)
     if kind == "binary_operator":
-        return _judge_operator(node, bounded)
+        return _judge_operator(node, options)
     if kind == "subscript":
-        return _judge_lookup(node.field("subscript"))
+        return _judge_lookup(node.field("subscript"), options)
     if kind == "call":
-        return _judge_call(node, bounded)
+        return _judge_call(node, options)
     return UNKNOWN
 
 
-def _judge_attribute(node: SgNode, bounded: frozenset[str]) -> Judgement:
+def _judge_attribute(node: SgNode, options: _Options) -> Judgement:
     attribute, receiver = node.field("attribute"), node.field("object")
     if attribute is None or receiver is None:
         return UNKNOWN
     name = attribute.text()
-    if name in bounded:
+    if name in options.bounded:
         return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
     # An enum member or a class constant: ``HttpRequestMethodValues.GET.value``, ``Color.RED``.
     if _CONSTANT.match(name) or (
         name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))
     ):
         return Judgement(Bound.BOUNDED, f"`{node.text()}` is a constant or enum member")
-    by_name = judge_name(name, bounded)
+    by_name = judge_name(name, options.bounded, strict=options.strict)
     if by_name.bound is not Bound.UNKNOWN:
         return Judgement(by_name.bound, by_name.reason.replace(f"`{name}`", f"`{node.text()}`", 1))
     if name in _SAME_VALUE_ATTRIBUTES:
-        return _judge(receiver, bounded)
+        owner = _judge(receiver, options)
+        if name == "name" and owner.bound is Bound.UNKNOWN and not options.strict:
+            # ``task.name``, ``queue.name``, ``self.name``: the name of a kind of thing, the way
+            # the semantic conventions build span names from operation and destination names.
+            return Judgement(Bound.BOUNDED, f"`{node.text()}` names a kind of thing")
+        return owner
     return UNKNOWN
 
 
@@ -351,7 +391,7 @@ def _last_name(node: SgNode) -> str:
     return node.text() if node.kind() == "identifier" else ""
 
 
-def _judge_operator(node: SgNode, bounded: frozenset[str]) -> Judgement:
+def _judge_operator(node: SgNode, options: _Options) -> Judgement:
     operator, left, right = node.field("operator"), node.field("left"), node.field("right")
     if operator is None or left is None or right is None:
         return UNKNOWN
@@ -369,7 +409,7 @@ def _judge_operator(node: SgNode, bounded: frozenset[str]) -> Judgement:
                     if pair.kind() == "pair" and (value := pair.field("value")) is not None
                 ]
             return _combine(
-                [_judge(value, bounded) for value in values if value is not None], True, node.text()
+                [_judge(value, options) for value in values if value is not None], True, node.text()
             )
         if right.kind() == "integer":
             return Judgement(Bound.BOUNDED, f"`{node.text()}` takes at most {right.text()} values")
@@ -377,20 +417,20 @@ def _judge_operator(node: SgNode, bounded: frozenset[str]) -> Judgement:
     if operator.text() == "+":
         operands = _plus_operands(node)
         built = any(_is_string(operand) for operand in operands)
-        return _combine([_judge(operand, bounded) for operand in operands], built, node.text())
-    judgements = [_judge(left, bounded), _judge(right, bounded)]
+        return _combine([_judge(operand, options) for operand in operands], built, node.text())
+    judgements = [_judge(left, options), _judge(right, options)]
     return _combine(judgements, False, node.text())
 
 
-def _judge_lookup(key: SgNode | None) -> Judgement:
+def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
     """``row["user_id"]`` and ``params.get("user_id")`` are judged by the key they look up."""
     name = string_value(key)
     if name is None:
         return UNKNOWN
-    return judge_name(name)
+    return judge_name(name, strict=options.strict)
 
 
-def _judge_call(node: SgNode, bounded: frozenset[str]) -> Judgement:
+def _judge_call(node: SgNode, options: _Options) -> Judgement:
     name = _call_name(node)
     arguments = _call_arguments(node)
     function = node.field("function")
@@ -409,19 +449,19 @@ def _judge_call(node: SgNode, bounded: frozenset[str]) -> Judgement:
         if name == "join" and len(values) == 1:
             return Judgement(Bound.UNBOUNDED, f"`{node.text()}` builds a string from variables")
         return _combine(
-            [_judge(value, bounded) for value in values if value is not None], True, node.text()
+            [_judge(value, options) for value in values if value is not None], True, node.text()
         )
     if name in _UNBOUNDED_CALLS:
         return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is {_UNBOUNDED_CALLS[name]}")
     if name == "get" and arguments:
-        return _judge_lookup(arguments[0])
+        return _judge_lookup(arguments[0], options)
     if name in ("str", "int", "float") and len(arguments) == 1:
         argument = arguments[0]
         if name == "str" and argument.kind() == "identifier" and argument.text() in _ERROR_NAMES:
             return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is an error message (free text)")
-        return _judge(argument, bounded)
+        return _judge(argument, options)
     if name in _SAME_VALUE_METHODS and receiver is not None:
-        return _judge(receiver, bounded)
+        return _judge(receiver, options)
     return UNKNOWN
 
 
@@ -446,6 +486,29 @@ def module_constants(root: SgNode) -> frozenset[str]:
             if right is not None and _is_literal(right):
                 literal.add(left.text())
     return frozenset(name for name in literal if counts[name] == 1)
+
+
+def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str]:
+    """Names that the ``for`` loops around ``node`` take from a literal tuple or list.
+
+    ``for kind in ("orders", "refunds"): ...`` makes ``kind`` one of two values inside the loop;
+    a loop over a module constant (``for kind in KINDS``) counts when ``constants`` names it.
+    """
+    names = set()
+    known = frozenset(constants)
+    for ancestor in node.ancestors():
+        if ancestor.kind() != "for_statement":
+            continue
+        target, iterable = ancestor.field("left"), ancestor.field("right")
+        if target is None or iterable is None or target.kind() != "identifier":
+            continue
+        over_literals = iterable.kind() in ("tuple", "list") and _is_literal(iterable)
+        over_constant = iterable.kind() == "identifier" and (
+            iterable.text() in known or _CONSTANT.match(iterable.text()) is not None
+        )
+        if over_literals or over_constant:
+            names.add(target.text())
+    return frozenset(names)
 
 
 def _is_literal(node: SgNode) -> bool:

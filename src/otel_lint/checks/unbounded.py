@@ -20,6 +20,7 @@ from otel_lint.boundedness import (
     is_built_string,
     judge,
     judge_name,
+    loop_constants,
     module_constants,
     name_words,
     payload_reason,
@@ -204,19 +205,22 @@ def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeVa
         yield from _pairs(_dictionary_for(_keyword(call, "extra")), Signal.LOG)
 
 
-def _bounded_names(context: FileContext) -> tuple[str, ...]:
-    return (*context.settings.bounded, *module_constants(context.root))
+def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:
+    """The configured bounded names, the module's constants and, around ``node``, loop constants."""
+    constants = module_constants(context.root)
+    around = loop_constants(node, constants) if node is not None else frozenset()
+    return (*context.settings.bounded, *constants, *around)
 
 
 # --- OTL201 and OTL203: names built from variables -----------------------------------------------
 
 
 def _name_verdict(
-    name: SgNode | None, context: FileContext, what: str, advice: str
+    name: SgNode | None, context: FileContext, what: str, advice: str, *, strict: bool = False
 ) -> Iterator[Verdict]:
     if name is None:
         return
-    judgement = judge(name, _bounded_names(context))
+    judgement = judge(name, _bounded_names(context, name), strict=strict)
     built = is_built_string(name)
     if judgement.unbounded or (built and not judgement.bounded):
         reason = judgement.reason or f"`{name.text()}` builds a string from variables"
@@ -240,6 +244,8 @@ def instrument_name_cardinality(node: SgNode, context: FileContext) -> Iterator[
         context,
         "metric name",
         "use one fixed instrument name and put the variable part in an attribute",
+        # Even a bounded variable in a metric name is a dimension that belongs in an attribute.
+        strict=True,
     )
 
 
@@ -277,12 +283,16 @@ def unbounded_metric_attribute(node: SgNode, context: FileContext) -> Iterator[V
 # --- OTL204: raw payloads ------------------------------------------------------------------------
 
 _PAYLOAD_KEY_WORDS = frozenset({"body", "payload", "headers"})
+#: Namespaces whose conventions define opt-in attributes that hold content as JSON text.
+_CONTENT_NAMESPACES = ("gen_ai.",)
 
 
 @check("raw_payload_attribute")
 def raw_payload_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for item in attribute_values(node, context):
         if item.signal not in (Signal.SPAN, Signal.EVENT) or sensitive_reason(item) is not None:
+            continue
+        if item.key is not None and item.key.startswith(_CONTENT_NAMESPACES):
             continue
         reason = payload_reason(item.value)
         if reason is None and item.key is not None and not _harmless(item.value):
