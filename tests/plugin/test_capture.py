@@ -134,7 +134,8 @@ def test_code_that_sets_its_own_sdk_provider_is_still_captured(pytester: pytest.
         def test_own_providers(telemetry):
             own_exporter = InMemorySpanExporter()
             provider = TracerProvider()
-            provider.add_span_processor(BatchSpanProcessor(own_exporter, schedule_delay_millis=60_000))
+            batch = BatchSpanProcessor(own_exporter, schedule_delay_millis=60_000)
+            provider.add_span_processor(batch)
             trace.set_tracer_provider(provider)  # too late: the plugin's is global
             own_meters = MeterProvider()
             metrics.set_meter_provider(own_meters)
@@ -272,7 +273,7 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
-            "*OpenTelemetryLeakWarning: 1 span(s) were still open when the test ended: 'forgotten'*",
+            "*1 span(s) were still open when the test ended: 'forgotten'*",
             "*OpenTelemetryLeakWarning: span * was still the current span when the test ended*",
         ]
     )

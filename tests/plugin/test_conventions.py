@@ -101,7 +101,17 @@ def test_unbounded_values(value: object) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["GET", "/users/{id}", "200", 404, True, 3.5, "https://shop.example/", "payment_declined", None],
+    [
+        "GET",
+        "/users/{id}",
+        "200",
+        404,
+        True,
+        3.5,
+        "https://shop.example/",
+        "payment_declined",
+        None,
+    ],
 )
 def test_bounded_values(value: object) -> None:
     assert not looks_unbounded(value)
@@ -132,14 +142,15 @@ def test_snapshot_dicts_are_deterministic(pytester: pytest.Pytester) -> None:
             global EXPECTED
             EXPECTED = snapshot(telemetry)
             spans = EXPECTED["spans"]
-            assert [(s["name"], s["trace_id"], s["span_id"], s["parent_span_id"]) for s in spans] == [
-                ("outer", 1, 1, None), ("inner", 1, 2, 1)
-            ]
+            ids = [(s["name"], s["trace_id"], s["span_id"], s["parent_span_id"]) for s in spans]
+            assert ids == [("outer", 1, 1, None), ("inner", 1, 2, 1)]
             assert (spans[0]["start_time"], spans[1]["start_time"]) == (0, 1)
             assert EXPECTED["logs"][0]["span_id"] == 2
-            assert EXPECTED["logs"][0]["attributes"]["code.file.path"] == "test_snapshot_dicts_are_deterministic.py"
+            path = EXPECTED["logs"][0]["attributes"]["code.file.path"]
+            assert path == "test_snapshot_dicts_are_deterministic.py"
             assert EXPECTED["resource"]["telemetry.sdk.version"] == "<volatile>"
-            assert EXPECTED["metrics"]["snap.calls"]["points"] == [{"attributes": {"snap.kind": "a"}, "value": 1}]
+            points = EXPECTED["metrics"]["snap.calls"]["points"]
+            assert points == [{"attributes": {"snap.kind": "a"}, "value": 1}]
             # Alone, spans and logs are numbered on their own; ids agree with the whole.
             assert [s["span_id"] for s in telemetry.spans.as_dicts()] == [1, 2]
             assert telemetry.logs.as_dicts()[0]["body"] == "hi"

@@ -37,7 +37,10 @@ def test_span_queries(telemetry: Telemetry) -> None:
     assert len(spans) == 3 and spans[0].name == "POST /checkout"
     assert spans.filter(kind=SpanKind.CLIENT).names == ["charge card"]
     assert spans.filter(kind="server").names == ["POST /checkout"]
-    assert spans.filter(name=re.compile(r".* (stock|card)")).names == ["reserve stock", "charge card"]
+    assert spans.filter(name=re.compile(r".* (stock|card)")).names == [
+        "reserve stock",
+        "charge card",
+    ]
     assert spans.filter(attributes={"shop.item.count": lambda n: n > 2}).names == ["reserve stock"]
     assert spans.filter(attributes={"http.request.method": ANY}).names == ["POST /checkout"]
     assert spans.filter(status="error").names == ["charge card"]
@@ -160,7 +163,9 @@ def test_metrics_view(telemetry: Telemetry) -> None:
     assert (h.count, h.sum, h.min, h.max) == (3, 35, 1, 30)
     assert h.boundaries[:3] == (0.0, 5.0, 10.0) and sum(h.bucket_counts) == 3
     assert len(m.points("shop.orders")) == 2
-    with pytest.raises(AssertionError, match=r"no metric 'shop.order' .*did you mean 'shop.orders'"):
+    with pytest.raises(
+        AssertionError, match=r"no metric 'shop.order' .*did you mean 'shop.orders'"
+    ):
         m.value("shop.order")
     with pytest.raises(AssertionError, match="no point with attributes"):
         m.value("shop.orders", {"shop.channel": "phone"})
