@@ -292,6 +292,23 @@ def test_project_rules_and_local_rules_report_together(tmp_path: Path) -> None:
             "pymongo",
             id="mongo-collection-through-attributes",
         ),
+        pytest.param(
+            """\
+            import requests
+            from opentelemetry.semconv.attributes import http_attributes
+
+            def browse():
+                with tracer.start_as_current_span("web_request") as span:
+                    url = "http://localhost:5000"
+                    span.set_attributes({http_attributes.HTTP_REQUEST_METHOD: "GET"})
+                    response = requests.get(url)
+                    span.set_attribute(
+                        http_attributes.HTTP_RESPONSE_STATUS_CODE, response.status_code
+                    )
+            """,
+            "requests",
+            id="convention-constants-and-a-prepared-url",
+        ),
     ],
 )
 def test_client_calls_are_recognised_by_their_shape(

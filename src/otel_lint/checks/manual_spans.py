@@ -30,6 +30,11 @@ _SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
 _INSTRUMENTATION_NAMESPACES = re.compile(
     r"^(http|url|server|client|network|db|rpc|messaging|net|peer|user_agent|aws|cloud|error)\."
 )
+#: The same namespaces as semantic-convention constants (``HTTP_REQUEST_METHOD``,
+#: ``SpanAttributes.HTTP_URL``).
+_INSTRUMENTATION_CONSTANT = re.compile(
+    r"^(HTTP|URL|SERVER|CLIENT|NETWORK|DB|RPC|MESSAGING|NET|PEER|USER_AGENT|AWS|CLOUD|ERROR)_[A-Z0-9_]+$"
+)
 _ROUTE_SPAN_NAME = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+/")
 
 
@@ -418,12 +423,20 @@ def _client_library(call: SgNode, clients: _Clients) -> ClientLibrary | None:
 # --- OTL401 --------------------------------------------------------------------------------------
 
 
+def _instrumentation_key(key: SgNode | None) -> bool:
+    """A key the instrumentation sets too (``"http.request.method"``, ``HTTP_REQUEST_METHOD``)."""
+    value = string_value(key)
+    if value is not None:
+        return _INSTRUMENTATION_NAMESPACES.match(value) is not None
+    path = _path(key, through_subscripts=False)
+    return path is not None and _INSTRUMENTATION_CONSTANT.match(_last_name(path)) is not None
+
+
 def _only_instrumentation_keys(dictionary: SgNode) -> bool:
-    for pair in _named_children(dictionary):
-        key = string_value(pair.field("key")) if pair.kind() == "pair" else None
-        if key is None or not _INSTRUMENTATION_NAMESPACES.match(key):
-            return False
-    return True
+    return all(
+        pair.kind() == "pair" and _instrumentation_key(pair.field("key"))
+        for pair in _named_children(dictionary)
+    )
 
 
 def _adds_only_instrumentation_attributes(statement: SgNode, span: str | None) -> bool:
@@ -435,8 +448,7 @@ def _adds_only_instrumentation_attributes(statement: SgNode, span: str | None) -
         return False
     arguments = [a for a in _arguments(call)]
     if _method_name(call) == "set_attribute" and arguments:
-        key = string_value(arguments[0])
-        return key is not None and bool(_INSTRUMENTATION_NAMESPACES.match(key))
+        return _instrumentation_key(arguments[0])
     if _method_name(call) == "set_attributes" and arguments and arguments[0].kind() == "dictionary":
         return _only_instrumentation_keys(arguments[0])
     return False
@@ -489,6 +501,22 @@ def _uses_result_only(statement: SgNode, result: str | None) -> bool:
     )
 
 
+def _prepares_argument(statement: SgNode) -> bool:
+    """``url = f"{BASE}/users"``: a name bound without calling anything, as a call's argument."""
+    inner = _named_children(statement)
+    assignment = inner[0] if statement.kind() == "expression_statement" and inner else None
+    if assignment is None or assignment.kind() != "assignment":
+        return False
+    left, right = assignment.field("left"), assignment.field("right")
+    return (
+        left is not None
+        and left.kind() == "identifier"
+        and right is not None
+        and right.kind() != "call"
+        and right.find(kind="call") is None
+    )
+
+
 @check("span_around_instrumented_call")
 def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans, body = _spans_of(node)
@@ -507,6 +535,8 @@ def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterato
         if s.kind() != "pass_statement"
         and not _adds_only_instrumentation_attributes(s, span.target)
     ]
+    while work and _prepares_argument(work[0]):
+        work = work[1:]
     if not work:
         return
     operation, result = _operation_of(work[0])
@@ -527,9 +557,8 @@ def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterato
     yield Verdict(
         message=(
             f"{label} wraps a single {library.instrumentation} call, which the "
-            f"{library.instrumentation} "
-            "instrumentation already traces; remove the span or add the business attributes that "
-            "make it worth keeping"
+            f"{library.instrumentation} instrumentation already traces; remove the span or add "
+            "the business attributes that make it worth keeping"
         ),
         node=span.call,
         requires=(f"instrumented:{library.instrumentation}",),
