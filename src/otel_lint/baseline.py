@@ -40,12 +40,16 @@ def read_baseline(path: Path) -> Counter[tuple[str, str, str]]:
             raise ValueError("not an otel-lint baseline of this format")
         return Counter((e["path"], e["code"], e["fingerprint"]) for e in document["findings"])
     except OSError as error:
-        raise BaselineError(f"{path}: cannot read the baseline: {error.strerror or error}") from None
+        raise BaselineError(
+            f"{path}: cannot read the baseline: {error.strerror or error}"
+        ) from None
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BaselineError(f"{path}: not a valid baseline: {error}") from None
 
 
-def new_findings(findings: Sequence[Finding], baseline: Counter[tuple[str, str, str]]) -> list[Finding]:
+def new_findings(
+    findings: Sequence[Finding], baseline: Counter[tuple[str, str, str]]
+) -> list[Finding]:
     """The findings the baseline does not account for (each entry accounts for one finding)."""
     remaining = Counter(baseline)
     fresh = []

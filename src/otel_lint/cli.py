@@ -40,19 +40,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check files and directories")
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
-    check.add_argument("--select", type=_codes, help="codes or prefixes to enable (replaces the configured list)")
+    check.add_argument(
+        "--select", type=_codes, help="codes or prefixes to enable (replaces the configured list)"
+    )
     check.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
-    check.add_argument("--extend-select", type=_codes, default=[], help="codes or prefixes to enable as well")
-    check.add_argument("--output-format", choices=["text", "json", "sarif", "github"], default="text")
-    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument(
+        "--extend-select", type=_codes, default=[], help="codes or prefixes to enable as well"
+    )
+    check.add_argument(
+        "--output-format", choices=["text", "json", "sarif", "github"], default="text"
+    )
+    check.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes, then report what is left"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
-    check.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+    check.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)"
+    )
     check.add_argument("--config", type=Path, help="a pyproject.toml (or bare TOML table) to use")
-    check.add_argument("--baseline", type=Path, help="report only findings not recorded in this file")
-    check.add_argument("--write-baseline", type=Path, help="record the current findings in this file")
-    check.add_argument("--no-cache", action="store_true", help="do not read or write the results cache")
-    check.add_argument("--report-unused-noqa", action="store_true", default=None, help="report `# noqa` comments that suppress nothing (OTL001)")
+    check.add_argument(
+        "--baseline", type=Path, help="report only findings not recorded in this file"
+    )
+    check.add_argument(
+        "--write-baseline", type=Path, help="record the current findings in this file"
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the results cache"
+    )
+    check.add_argument(
+        "--report-unused-noqa",
+        action="store_true",
+        default=None,
+        help="report `# noqa` comments that suppress nothing (OTL001)",
+    )
 
     commands.add_parser("rules", help="list every rule")
     rule = commands.add_parser("rule", help="show one rule's documentation and examples")
@@ -61,11 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _colour(stream: object) -> bool:
-    return (
-        not os.environ.get("NO_COLOR")
-        and hasattr(stream, "isatty")
-        and bool(stream.isatty())
-    )
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and bool(stream.isatty())
 
 
 def _source_line_reader() -> object:
@@ -113,7 +132,10 @@ def _run_check(arguments: argparse.Namespace) -> int:
         noun = "fix" if fixed.fixes == 1 else "fixes"
         print(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied", file=sys.stderr)
     if outcome.baseline_written is not None:
-        print(f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}", file=sys.stderr)
+        print(
+            f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}",
+            file=sys.stderr,
+        )
     render = FORMATS[arguments.output_format]
     output = render(outcome.findings, outcome.rules, _source_line_reader(), _colour(sys.stdout))  # type: ignore[arg-type]
     if output:
@@ -121,7 +143,10 @@ def _run_check(arguments: argparse.Namespace) -> int:
     if arguments.statistics:
         counts = Counter((f.code, f.name) for f in outcome.findings)
         for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            print(f"{count:>5}\t{code}\t{name}", file=sys.stderr if arguments.output_format != "text" else sys.stdout)
+            print(
+                f"{count:>5}\t{code}\t{name}",
+                file=sys.stderr if arguments.output_format != "text" else sys.stdout,
+            )
     if outcome.baselined:
         print(f"({outcome.baselined} findings hidden by the baseline)", file=sys.stderr)
     if arguments.exit_zero or arguments.write_baseline is not None:
@@ -137,7 +162,9 @@ def _run_rules() -> int:
     print(f"{'code':<7} {'name':<{width}} {'severity':<8} fix  family")
     for rule in rules:
         fix = "yes" if rule.fixable else "no"
-        print(f"{rule.code:<7} {rule.name:<{width}} {rule.severity.value:<8} {fix:<4} {rule.family}")
+        print(
+            f"{rule.code:<7} {rule.name:<{width}} {rule.severity.value:<8} {fix:<4} {rule.family}"
+        )
     return EXIT_CLEAN
 
 
@@ -156,11 +183,13 @@ def _run_rule(code: str) -> int:
         f"## Example\n{docs.example.rstrip()}",
         f"## Instead\n{docs.instead.rstrip()}",
         f"## What it does not flag\n{docs.boundary.strip()}",
-        "## Flagged\n" + "\n---\n".join(
+        "## Flagged\n"
+        + "\n---\n".join(
             (e.code or "\n".join(f"# {n}\n{t}" for n, t in (e.files or {}).items())).rstrip()
             for e in rule.examples.invalid
         ),
-        "## Not flagged\n" + "\n---\n".join(
+        "## Not flagged\n"
+        + "\n---\n".join(
             (e.code or "\n".join(f"# {n}\n{t}" for n, t in (e.files or {}).items())).rstrip()
             for e in rule.examples.valid
         ),

@@ -14,7 +14,7 @@ from otel_lint.rule_model import CODE_OR_PREFIX
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 class ConfigError(Exception):
@@ -46,7 +46,7 @@ class Settings(BaseModel):
     bounded: list[str] = Field(default_factory=list)
     #: Instrumentations to treat as active (``requests``, ``flask``, or ``*``).
     instrumentations: list[str] = Field(default_factory=list)
-    #: Report ``# noqa`` comments that suppress nothing (as OTL001).
+    #: Report suppression comments that suppress nothing (as OTL001).
     report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa")
 
     _validate_select = field_validator("select", "ignore", "extend_select")(

@@ -12,10 +12,27 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
-_ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", ".nox", ".venv", "venv", "node_modules", ".eggs"})
+_ALWAYS_SKIPPED = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        ".eggs",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,7 @@ def walk(root: Path, exclude: Iterable[str], base: Path) -> Iterator[Path]:
     """Python files under ``root``; ``exclude`` patterns are relative to ``base``."""
     excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     # Each folder's .gitignore applies below it: keep (folder, spec) pairs on the way down.
-    stack: list[tuple[Path, list[tuple[Path, pathspec.PathSpec]]]] = [(root, [])]
+    stack: list[tuple[Path, list[tuple[Path, pathspec.PathSpec[Any]]]]] = [(root, [])]
     while stack:
         folder, ignores = stack.pop()
         lines = _read_gitignore(folder)
@@ -83,8 +100,8 @@ def _relative(path: Path, to: Path) -> str | None:
 def _ignored(
     path: Path,
     is_dir: bool,
-    ignores: list[tuple[Path, pathspec.PathSpec]],
-    excluded: pathspec.PathSpec,
+    ignores: list[tuple[Path, pathspec.PathSpec[Any]]],
+    excluded: pathspec.PathSpec[Any],
     base: Path,
 ) -> bool:
     suffix = "/" if is_dir else ""

@@ -17,8 +17,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import cast
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
 
 from otel_lint import facts as project_facts
 from otel_lint import result_cache
@@ -34,11 +35,14 @@ UNREADABLE = "OTL000"
 UNUSED_NOQA = "OTL001"
 #: Where tree-sitter's error recovery left a trace: an ERROR node, or a zero-width node it made up
 #: for a missing token (``def f(:`` gets an invisible ``)``).
-_SYNTAX_ERROR = {
+_SYNTAX_ERROR: Config = {
     "rule": {
         "any": [
             {"kind": "ERROR"},
-            {"regex": "^$", "not": {"any": [{"kind": "module"}, {"kind": "string_content"}, {"kind": "block"}]}},
+            {
+                "regex": "^$",
+                "not": {"any": [{"kind": "module"}, {"kind": "string_content"}, {"kind": "block"}]},
+            },
         ]
     }
 }
@@ -167,9 +171,13 @@ def analyze_text(
     error = syntax_error(root)
     if error is not None:
         start = error.range().start
-        what = "syntax error" if error.kind() == "ERROR" else f"syntax error: missing `{error.kind()}`"
+        what = (
+            "syntax error" if error.kind() == "ERROR" else f"syntax error: missing `{error.kind()}`"
+        )
         reason = f"{what} at line {start.line + 1}"
-        return FileResult(label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),))
+        return FileResult(
+            label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),)
+        )
     context = FileContext(label, text, root, registry, settings or CheckSettings())
     checks = all_checks()
     findings: list[Finding] = []
@@ -179,7 +187,7 @@ def analyze_text(
         if matcher is None:
             continue
         judge = checks[rule.check] if rule.check else None
-        for match in root.find_all(matcher):
+        for match in root.find_all(cast(Config, matcher)):
             verdicts: Iterable[Verdict] = judge(match, context) if judge else (Verdict(),)
             for verdict in verdicts:
                 findings.append(_finding(rule, match, verdict, label, seen))
@@ -280,7 +288,9 @@ def context_facts(root: Path, checked: Iterable[Path], exclude: Sequence[str]) -
             text = decode_source(path.read_bytes()).text
         except (OSError, UnreadableSource):
             continue
-        if not any(t in text for t in ("opentelemetry", "OTEL_", "get_current_span", "LoggingHandler")):
+        if not any(
+            t in text for t in ("opentelemetry", "OTEL_", "get_current_span", "LoggingHandler")
+        ):
             continue
         try:
             found |= project_facts.python_facts(text, SgRoot(text, "python").root())
@@ -312,7 +322,9 @@ def check_files(
         return list(pool.map(check_file, work, chunksize=chunk))
 
 
-def resolve(results: Iterable[FileResult], extra_facts: Iterable[str] = (), report_unused_noqa: bool = False) -> RunResult:
+def resolve(
+    results: Iterable[FileResult], extra_facts: Iterable[str] = (), report_unused_noqa: bool = False
+) -> RunResult:
     """Merge facts, drop findings whose requirements the project does not meet, sort."""
     results = list(results)
     facts = frozenset(extra_facts).union(*(r.facts for r in results))

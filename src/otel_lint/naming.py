@@ -173,9 +173,7 @@ def check_attribute_key(
         if attribute.deprecated is None:
             return []
         replacement = attribute.deprecated.replacement
-        advice = (
-            f"use `{replacement}`" if replacement else attribute.deprecated.note.rstrip(".")
-        )
+        advice = f"use `{replacement}`" if replacement else attribute.deprecated.note.rstrip(".")
         return [
             NameIssue(
                 IssueKind.DEPRECATED,
@@ -356,9 +354,11 @@ def check_metric_definition(
 
 # UCUM atoms that telemetry uses, case-sensitive. Metric prefixes apply to the metric atoms.
 _METRIC_ATOMS = frozenset(
-    "s g m l L B By bit Hz W J V A Ohm Cel K N Pa cd mol sr rad".split()
+    "s g m l L B By bit Hz W J V A Ohm Cel K N Pa cd mol sr rad".split()  # noqa: SIM905
 )
-_OTHER_ATOMS = frozenset("1 % min h d wk mo a deg [degF]".split()) | {"10*3", "10*6"}
+_OTHER_ATOMS = frozenset(
+    ["1", "%", "min", "h", "d", "wk", "mo", "a", "deg", "[degF]", "10*3", "10*6"]
+)
 _PREFIXES = ("Ki", "Mi", "Gi", "Ti", "da", "k", "M", "G", "T", "P", "m", "u", "n", "p", "c", "d")
 _DURATION_ATOMS = frozenset({"ms", "us", "ns", "min", "h", "d", "wk", "mo", "a", "ps"})
 _ANNOTATION = re.compile(r"\{[^{}]*\}")
@@ -441,8 +441,8 @@ def check_unit(
             NameIssue(
                 IssueKind.UNIT_MISSING,
                 label,
-                f"`{label}` has no unit; pass a UCUM unit such as \"s\", \"By\", \"1\" or "
-                "an annotation such as \"{request}\"",
+                f'`{label}` has no unit; pass a UCUM unit such as "s", "By", "1" or '
+                'an annotation such as "{request}"',
             )
         ]
     if not is_ucum(unit):

@@ -9,6 +9,7 @@ ignored and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 from functools import cache
@@ -49,7 +50,5 @@ def load(path: Path) -> FileResult | None:
 
 
 def store(path: Path, result: FileResult) -> None:
-    try:
+    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # an unwritable cache only costs speed

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -181,7 +181,7 @@ def rules_version(rules: tuple[Rule, ...]) -> str:
 
 
 def selected(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
-    """Whether ``code`` is named by any of the selectors (a code, a prefix such as ``OTL3``, or ALL)."""
+    """Whether ``code`` is named by a selector: a code, a prefix such as ``OTL3``, or ALL."""
     return any(s == "ALL" or code.startswith(s) for s in selectors)
 
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -87,7 +88,9 @@ def load_settings(options: RunOptions) -> tuple[Settings, Path]:
     return settings, root
 
 
-def _per_file_ignored(settings: Settings, root: Path) -> list[tuple[pathspec.PathSpec, list[str]]]:
+def _per_file_ignored(
+    settings: Settings, root: Path
+) -> list[tuple[pathspec.PathSpec[Any], list[str]]]:
     return [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
         for pattern, codes in settings.per_file_ignores.items()
@@ -230,7 +233,9 @@ def run_lint(options: RunOptions) -> RunOutcome:
     baseline = read_baseline(options.baseline) if options.baseline else None
 
     codes_run = [r.code for r in rules]
-    results = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
+    results = engine.check_files(
+        targets, codes_run, check_settings, options.jobs, options.use_cache
+    )
     unused = (
         options.report_unused_noqa
         if options.report_unused_noqa is not None
@@ -247,10 +252,14 @@ def run_lint(options: RunOptions) -> RunOutcome:
 
     fixed: list[FixedFile] = []
     if options.fix and any(f.fix is not None for f in findings):
-        facts_of = {t.label: project_facts[folder] for folder, members in projects.items() for t in members}
+        facts_of = {
+            t.label: project_facts[folder] for folder, members in projects.items() for t in members
+        }
         fixed = _fix_files(findings, targets, rules, check_settings, facts_of)
         if fixed:
-            again = engine.check_files(targets, codes_run, check_settings, options.jobs, options.use_cache)
+            again = engine.check_files(
+                targets, codes_run, check_settings, options.jobs, options.use_cache
+            )
             resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
@@ -272,4 +281,3 @@ def run_lint(options: RunOptions) -> RunOutcome:
         baselined=baselined,
         facts=resolved.facts,
     )
-

@@ -80,7 +80,7 @@ class Registry:
         return tuple(sorted(k for k, a in self.attributes.items() if a.template))
 
     def attribute(self, key: str) -> Attribute | None:
-        """The attribute for ``key``, including keys under a template (``http.request.header.x``)."""
+        """The attribute for ``key``, also a key under a template (``http.request.header.x``)."""
         found = self.attributes.get(key)
         if found is not None:
             return found
@@ -111,8 +111,6 @@ class Registry:
             # Attribute constants win over metric constants of the same name.
             index[attribute.constant] = attribute
         return index
-
-
 
 
 # --- parsing the package's sources -----------------------------------------------------------
@@ -226,7 +224,9 @@ def build_registry(root: Path) -> Registry:
             if key is None or key in enums:
                 continue
             values = tuple(
-                json.loads(m.group("value")) if m.group("value").startswith('"') else m.group("value")
+                json.loads(m.group("value"))
+                if m.group("value").startswith('"')
+                else m.group("value")
                 for m in _ENUM_MEMBER.finditer(match.group("body"))
             )
             enums[key] = tuple(str(v) for v in values)
@@ -375,9 +375,7 @@ def load_registry(*, use_cache: bool = True) -> Registry:
     if registry is None:
         registry = build_registry(root)
         if use_cache:
-            try:
+            with contextlib.suppress(OSError):
                 write_atomically(path, json.dumps(_to_json(registry)).encode())
-            except OSError:
-                pass
     _LOADED[memo_key] = registry
     return registry
