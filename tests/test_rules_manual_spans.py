@@ -473,3 +473,24 @@ def test_an_exception_kept_for_later_is_not_swallowed(registry: Registry) -> Non
                     logger.warning("sync failed: %s", exc)
     """
     assert [(f.code, f.line) for f in facts_of_file(source, registry)] == [("OTL405", 20)]
+
+
+def test_end_after_the_block_the_span_started_in(registry: Registry) -> None:
+    """Leaving a ``with`` or an ``if`` branch reaches the end(); leaving a loop body does not."""
+    source = """\
+        from opentelemetry import trace
+
+        def branches(flag):
+            if flag:
+                span = tracer.start_span("fast_path")
+            else:
+                span = tracer.start_span("slow_path")
+            span.end()
+
+
+        def per_item(items):
+            for item in items:
+                span = tracer.start_span("item")
+            span.end()
+    """
+    assert [(f.code, f.line) for f in facts_of_file(source, registry)] == [("OTL404", 13)]

@@ -814,6 +814,39 @@ def _leak_message(span_name: str | None, reason: str) -> str:
     )
 
 
+#: Blocks a span may be started in and ended after, on the same path: leaving a ``with`` or an
+#: ``if`` branch goes on to the statement after it, where leaving a loop body does not.
+_STRAIGHT_THROUGH = frozenset({"with_statement", "if_statement", "elif_clause", "else_clause"})
+
+
+def _statements_before_end(statement: SgNode, ends: list[SgNode]) -> tuple[list[SgNode], bool]:
+    """The statements run between ``statement`` and the first ``end()`` on its path.
+
+    Returns them and whether an ``end()`` statement was reached, following the block the span
+    starts in and, where that block ends, the blocks of enclosing ``with`` and ``if`` statements.
+    """
+    end_statements = {e.parent() for e in ends if e.parent() is not None}
+    skipped: list[SgNode] = []
+    current: SgNode | None = statement
+    while current is not None:
+        block = current.parent()
+        if block is None:
+            break
+        siblings = _named_children(block)
+        following = siblings[siblings.index(current) + 1 :] if current in siblings else []
+        for sibling in following:
+            if sibling in end_statements:
+                return skipped, True
+            skipped.append(sibling)
+        owner = block.parent() if block.kind() == "block" else None
+        while owner is not None and owner.kind() in ("elif_clause", "else_clause"):
+            owner = owner.parent()
+        if owner is None or owner.kind() not in _STRAIGHT_THROUGH:
+            break
+        current = owner
+    return skipped, False
+
+
 @check("span_not_ended")
 def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if _method_name(node) != "start_span" or not _opentelemetry_spans(
@@ -851,16 +884,10 @@ def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
         yield Verdict(message=_leak_message(name, "never ended"))
         return
     statement = parent.parent()
-    block = statement.parent() if statement is not None else None
-    following: list[SgNode] = []
-    if statement is not None and block is not None:
-        siblings = _named_children(block)
-        following = siblings[siblings.index(statement) + 1 :] if statement in siblings else []
-    first_end = next(
-        (i for i, s in enumerate(following) if any(s == e.parent() for e in ends)), None
-    )
-    before = following if first_end is None else following[:first_end]
-    if first_end is not None and all(_is_span_method(s, variable) for s in before):
+    if statement is None:
+        return
+    before, reached = _statements_before_end(statement, ends)
+    if reached and all(_is_span_method(s, variable) for s in before):
         return  # nothing between start and end() can raise or return
     returns = any(s.kind() == "return_statement" or any(_walk(s, _RETURNS)) for s in before)
     if returns:
