@@ -199,8 +199,10 @@ def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeVa
     elif method == "Observation":
         yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.METRIC)
     elif method in ("add", "record", "set"):
-        if _is_instrument_call(call, context):
-            yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.METRIC)
+        attributes = _dictionary_for(_argument(call, 1, "attributes"))
+        # Cheap test first: most ``add`` calls (``seen.add(x)``) carry no dict at all.
+        if attributes is not None and _is_instrument_call(call, context):
+            yield from _pairs(attributes, Signal.METRIC)
     elif method in _LOG_METHODS:
         yield from _pairs(_dictionary_for(_keyword(call, "extra")), Signal.LOG)
 
@@ -264,10 +266,12 @@ def metric_value_judgement(item: AttributeValue, bounded: tuple[str, ...]) -> Ju
 
 @check("unbounded_metric_attribute")
 def unbounded_metric_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    bounded = _bounded_names(context)
+    bounded: tuple[str, ...] | None = None
     for item in attribute_values(node, context):
         if item.signal is not Signal.METRIC or sensitive_reason(item) is not None:
             continue
+        if bounded is None:
+            bounded = _bounded_names(context)
         judgement = metric_value_judgement(item, bounded)
         if judgement.unbounded:
             label = f"`{item.key}`" if item.key else "metric attribute"
