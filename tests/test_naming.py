@@ -230,3 +230,20 @@ def test_generated_well_formed_names_have_no_malformed_issue(name: str) -> None:
         return
     issues = check_attribute_key(name, load_registry())
     assert IssueKind.MALFORMED not in kinds(issues)
+
+
+def test_near_miss_of_a_deprecated_key_without_single_replacement(registry: Registry) -> None:
+    (issue,) = check_attribute_key("net.peername", registry)
+    assert issue.kind is IssueKind.NEAR_MISS
+    assert issue.suggestion is None
+    assert "net.peer.name" in issue.message and "server.address" in issue.message
+
+
+@pytest.mark.parametrize("unit", ["{series}", "{species}", "{alias}"])
+def test_singular_words_ending_in_s_are_not_plural(unit: str) -> None:
+    assert check_unit(unit) == []
+
+
+@pytest.mark.parametrize("name", ["cache.hit_ratio", "acme.region.us"])
+def test_words_that_are_not_units_in_metric_names(registry: Registry, name: str) -> None:
+    assert check_metric_name(name, registry) == []

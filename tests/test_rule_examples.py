@@ -90,3 +90,18 @@ def test_rule_files_are_the_only_rules(tmp_path: Path) -> None:
     (tmp_path / "OTL901.yaml").write_text(source.read_text())
     with pytest.raises(RuleFileError, match="share"):
         load(tmp_path)
+
+
+def test_rules_carry_only_the_utils_they_use() -> None:
+    """ast-grep compiles every util it is given on each search; unused ones only cost time."""
+    import yaml
+
+    from otel_lint.rule_model import _matches, rules_directory
+
+    shared = {
+        yaml.safe_load(p.read_text())["id"] for p in (rules_directory() / "utils").glob("*.yaml")
+    }
+    for rule in RULES:
+        carried = set(rule.utils or {}) & shared
+        reachable = _matches([rule.rule, rule.constraints, rule.utils])
+        assert carried <= reachable, f"{rule.code} carries unused utils {carried - reachable}"

@@ -199,6 +199,19 @@ def check_attribute_key(
     if _in_own_namespace(key, own_namespaces):
         return issues
     close = near_miss(key, registry)
+    spelled = _squashed_keys(registry).get(_squash(key))
+    if close is None and spelled is not None:
+        deprecation = registry.attributes[spelled].deprecated
+        note = deprecation.note.rstrip(".") if deprecation else ""
+        issues.append(
+            NameIssue(
+                IssueKind.NEAR_MISS,
+                key,
+                f"`{key}` looks like the deprecated semantic-convention attribute `{spelled}`: "
+                f"{note}",
+            )
+        )
+        return issues
     if close is not None:
         issues.append(
             NameIssue(
@@ -234,7 +247,6 @@ UNIT_WORDS: dict[str, str] = {
     "millis": "s",
     "milliseconds": "s",
     "msec": "s",
-    "us": "s",
     "micros": "s",
     "microseconds": "s",
     "ns": "s",
@@ -255,7 +267,6 @@ UNIT_WORDS: dict[str, str] = {
     "bits": "bit",
     "percent": "1",
     "pct": "1",
-    "ratio": "1",
 }
 
 
@@ -416,11 +427,17 @@ def is_ucum(unit: str) -> bool:
     return True
 
 
+#: Words that end in "s" and are singular (or the same in both numbers).
+_SINGULAR_S = frozenset({"series", "species", "alias", "bus", "status", "gas", "lens", "canvas"})
+
+
 def _plural_annotations(unit: str) -> list[tuple[str, str]]:
     plurals = []
     for annotation in _ANNOTATION.findall(unit):
         word = annotation[1:-1]
         last = re.split(r"[._]", word)[-1]
+        if last in _SINGULAR_S:
+            continue
         if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
             singular = word[:-3] + "y" if last.endswith("ies") else word[:-1]
             plurals.append((annotation, "{" + singular + "}"))

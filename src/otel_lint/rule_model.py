@@ -148,6 +148,35 @@ def load_utils(folder: Path) -> dict[str, Any]:
     return utils
 
 
+def _matches(value: Any) -> set[str]:
+    """Every util id a rule fragment names with ``matches:``."""
+    if isinstance(value, dict):
+        found = {value["matches"]} if isinstance(value.get("matches"), str) else set()
+        for item in value.values():
+            found |= _matches(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_matches(item) for item in value)) if value else set()
+    return set()
+
+
+def _referenced_utils(rule: Rule, shared: dict[str, Any]) -> dict[str, Any]:
+    """The shared utils a rule uses, directly or through other utils.
+
+    ast-grep compiles every util it is given on each search, so a rule carries only its own.
+    """
+    own = rule.utils or {}
+    pending = _matches([rule.rule, rule.constraints, own]) - set(own)
+    needed: dict[str, Any] = {}
+    while pending:
+        name = pending.pop()
+        if name in needed or name not in shared:
+            continue
+        needed[name] = shared[name]
+        pending |= _matches(shared[name]) - set(needed) - set(own)
+    return needed
+
+
 @lru_cache(maxsize=4)
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     """Every rule, ordered by code, with the shared utils. Codes and names must be unique."""
@@ -157,7 +186,9 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     for path in sorted(folder.glob("OTL*.yaml")):
         rule = load_rule_file(path)
         if shared and rule.rule is not None:
-            rule = rule.model_copy(update={"utils": {**shared, **(rule.utils or {})}})
+            needed = _referenced_utils(rule, shared)
+            if needed:
+                rule = rule.model_copy(update={"utils": {**needed, **(rule.utils or {})}})
         loaded.append(rule)
     rules = tuple(sorted(loaded, key=lambda r: r.code))
     for attribute in ("code", "name"):
