@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from ast_grep_py import SgNode
 
@@ -465,6 +466,12 @@ def _judge_call(node: SgNode, options: _Options) -> Judgement:
     return UNKNOWN
 
 
+_TOP_LEVEL_ASSIGNMENT: dict[str, Any] = {
+    "kind": "assignment",
+    "inside": {"kind": "expression_statement", "inside": {"kind": "module"}},
+}
+
+
 def module_constants(root: SgNode) -> frozenset[str]:
     """Names a module binds once, at top level, to a literal: ``SPAN_NAME = "checkout"``.
 
@@ -473,18 +480,14 @@ def module_constants(root: SgNode) -> frozenset[str]:
     """
     counts: dict[str, int] = {}
     literal: set[str] = set()
-    for statement in root.children():
-        if statement.kind() != "expression_statement":
+    # One query in ast-grep rather than a walk over every top-level statement in Python.
+    for assignment in root.find_all(**_TOP_LEVEL_ASSIGNMENT):
+        left, right = assignment.field("left"), assignment.field("right")
+        if left is None or left.kind() != "identifier":
             continue
-        for assignment in statement.children():
-            if assignment.kind() != "assignment":
-                continue
-            left, right = assignment.field("left"), assignment.field("right")
-            if left is None or left.kind() != "identifier":
-                continue
-            counts[left.text()] = counts.get(left.text(), 0) + 1
-            if right is not None and _is_literal(right):
-                literal.add(left.text())
+        counts[left.text()] = counts.get(left.text(), 0) + 1
+        if right is not None and _is_literal(right):
+            literal.add(left.text())
     return frozenset(name for name in literal if counts[name] == 1)
 
 

@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
+from typing import Any
 
-from ast_grep_py import SgNode
+from ast_grep_py import SgNode, SgRoot
 
 from otel_lint.boundedness import (
     Judgement,
@@ -138,20 +140,45 @@ def _pairs(dictionary: SgNode | None, signal: Signal) -> Iterator[AttributeValue
             yield AttributeValue(string_value(pair.field("key")), value, signal)
 
 
-_INSTRUMENT_CREATE = re.compile(r"create_(counter|up_down_counter|histogram|gauge)$")
+_INSTRUMENT_ASSIGNMENT: dict[str, Any] = {
+    "kind": "assignment",
+    "has": {
+        "field": "right",
+        "kind": "call",
+        "has": {
+            "field": "function",
+            "regex": r"create_(counter|up_down_counter|histogram|gauge)$",
+        },
+    },
+}
 _INSTRUMENT_WORDS = frozenset({"counter", "histogram", "gauge", "instrument"})
 
 
 def _instrument_names(root: SgNode) -> set[str]:
     """Names this file binds to ``create_*`` instruments (the attribute, for ``self.x = ...``)."""
     names = set()
-    for assignment in root.find_all(kind="assignment"):
-        left, right = assignment.field("left"), assignment.field("right")
-        if left is None or right is None or right.kind() != "call":
-            continue
-        if _INSTRUMENT_CREATE.search(_method(right)):
+    for assignment in root.find_all(**_INSTRUMENT_ASSIGNMENT):
+        left = assignment.field("left")
+        if left is not None:
             names.add(left.text().rsplit(".", 1)[-1])
     return names
+
+
+@dataclass(frozen=True)
+class _FileNames:
+    """Names a whole file defines that the checks consult for each candidate call."""
+
+    constants: frozenset[str]
+    instruments: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def _file_names(text: str) -> _FileNames:
+    # Checks run once per candidate, and a file can hold thousands of candidates; querying the
+    # whole tree each time made large files quadratic (minutes for 12,000 lines). The text is the
+    # key, so this is computed once per file, from a parse of its own.
+    root = SgRoot(text, "python").root()
+    return _FileNames(module_constants(root), frozenset(_instrument_names(root)))
 
 
 def _is_instrument_call(call: SgNode, context: FileContext) -> bool:
@@ -165,15 +192,15 @@ def _is_instrument_call(call: SgNode, context: FileContext) -> bool:
     words = name_words(receiver_name)
     if words and words[-1] in _INSTRUMENT_WORDS:
         return True
-    if receiver_name in _instrument_names(context.root):
-        return True
     positional = _positional(call)
     # ``counter.add(1, {...})``: a number measured with attributes; not ``cache.set(key, {...})``.
-    return (
+    if (
         len(positional) == 2
         and positional[0].kind() in ("integer", "float", "unary_operator")
         and positional[1].kind() == "dictionary"
-    )
+    ):
+        return True
+    return receiver_name in _file_names(context.text).instruments
 
 
 _LOG_METHODS = frozenset(
@@ -209,7 +236,7 @@ def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeVa
 
 def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:
     """The configured bounded names, the module's constants and, around ``node``, loop constants."""
-    constants = module_constants(context.root)
+    constants = _file_names(context.text).constants
     around = loop_constants(node, constants) if node is not None else frozenset()
     return (*context.settings.bounded, *constants, *around)
 
