@@ -407,3 +407,23 @@ def test_findings_point_at_the_value(registry: Registry) -> None:
     (finding,) = analyze_text("example.py", text, RULES, registry).findings
     assert text[finding.column - 1 : finding.end_column - 1] == "user.id"
     assert "`user.id`" in finding.message and "time series" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('span.set_attribute("shop.user", get_user(token).tier)\n', []),
+        ('span.set_attribute("shop.user", lookup(token))\n', []),
+        ('span.set_attribute("shop.hint", mask(password))\n', []),
+        ('span.set_attribute("shop.hint", f"pw={password}")\n', ["OTL205"]),
+        ('span.set_attribute("shop.hint", str(user.password).strip())\n', ["OTL205"]),
+        ('span.set_attribute("shop.hint", request.headers.get("Cookie"))\n', ["OTL205"]),
+        ('span.set_attribute("shop.hint", get_password())\n', ["OTL205"]),
+        ('span.set_attribute("shop.tokenizer", tokenizer_name)\n', []),
+        ('span.set_attribute("http.request.header.x-api-key", key)\n', ["OTL205"]),
+    ],
+)
+def test_sensitive_values_are_judged_by_what_they_read(
+    text: str, expected: list[str], registry: Registry
+) -> None:
+    assert codes(text, registry) == expected

@@ -438,23 +438,52 @@ def _harmless(value: SgNode) -> bool:
     return value.kind() == "call" and _method(value) in ("len", "bool", "isinstance")
 
 
-def _value_names(value: SgNode) -> Iterator[str]:
-    """The names a value reads: variables, the last name of attribute chains, looked-up keys.
+_PASS_THROUGH_CALLS = frozenset({"str", "repr", "format", "strip", "lower", "upper", "decode"})
 
-    ``token.type`` reads ``type`` (a fact about a token), ``headers["Authorization"]`` reads
-    ``Authorization``.
+
+def _value_names(value: SgNode) -> Iterator[str]:
+    """The names a value reads its content from.
+
+    ``token.type`` reads ``type`` (a fact about a token), ``headers["Authorization"]`` and
+    ``headers.get("cookie")`` read the header, ``str(password)`` and ``f"{password}"`` read
+    ``password``; ``get_user(token)`` reads ``get_user``: a function of a secret is not the secret.
     """
-    for node in (value, *value.find_all(kind="identifier"), *value.find_all(kind="string")):
-        parent = node.parent()
-        if node.kind() == "identifier":
-            receiver = parent.field("object") if parent and parent.kind() == "attribute" else None
-            if receiver is None or receiver.range() != node.range():
-                yield node.text()
-        elif node.kind() == "string" and parent is not None:
-            key = string_value(node)
-            # Only strings that look something up: ``headers["Authorization"]``, ``.get("cookie")``.
-            if key is not None and parent.kind() in ("subscript", "argument_list"):
-                yield key
+    kind = value.kind()
+    if kind == "identifier":
+        yield value.text()
+    elif kind == "attribute":
+        attribute = value.field("attribute")
+        if attribute is not None:
+            yield attribute.text()
+    elif kind == "subscript":
+        key = string_value(value.field("subscript"))
+        if key is not None:
+            yield key
+    elif kind == "string":
+        for part in value.children():
+            expression = part.field("expression") if part.kind() == "interpolation" else None
+            if expression is not None:
+                yield from _value_names(expression)
+    elif kind in (
+        "parenthesized_expression",
+        "await",
+        "conditional_expression",
+        "boolean_operator",
+    ):
+        for child in value.children():
+            if child.is_named():
+                yield from _value_names(child)
+    elif kind == "call":
+        method = _method(value)
+        positional = _positional(value)
+        if method == "get" and positional and string_value(positional[0]) is not None:
+            yield string_value(positional[0]) or ""
+        elif method in _PASS_THROUGH_CALLS:
+            receiver = _receiver(value)
+            for argument in positional if receiver is None or method == "format" else [receiver]:
+                yield from _value_names(argument)
+        else:
+            yield method
 
 
 def _url_with_query(value: SgNode) -> bool:
