@@ -150,14 +150,47 @@ def _attribute_key(node: SgNode) -> str | None:
     return None
 
 
+def _span_attribute_keys(call: SgNode) -> Iterator[SgNode]:
+    """The attribute keys a span call sets, as written (literals or constants)."""
+    function = call.field("function")
+    method = function.field("attribute") if function is not None else None
+    name = method.text() if method is not None else ""
+    if name == "set_attribute":
+        _, key = _first_argument(call, ("key",))
+        if key is not None:
+            yield key
+        return
+    if name == "set_attributes":
+        _, attributes = _first_argument(call, ("attributes",))
+    else:
+        attributes = _keyword(call, "attributes")
+    if attributes is None or attributes.kind() != "dictionary":
+        return
+    for pair in attributes.children():
+        key = pair.field("key") if pair.kind() == "pair" else None
+        if key is not None:
+            yield key
+
+
+def _keyword(call: SgNode, name: str) -> SgNode | None:
+    arguments = call.field("arguments")
+    for child in arguments.children() if arguments is not None else ():
+        keyword = child.field("name") if child.kind() == "keyword_argument" else None
+        if keyword is not None and keyword.text() == name:
+            return child.field("value")
+    return None
+
+
 @check("resource_attribute_on_span")
 def resource_attribute_on_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    key = _attribute_key(node)
-    if key in RESOURCE_ONLY_KEYS:
-        yield Verdict(
-            message=f"`{key}` is a resource attribute: set it once on the TracerProvider's "
-            "Resource (or OTEL_RESOURCE_ATTRIBUTES), not on each span"
-        )
+    for key_node in _span_attribute_keys(node):
+        key = _attribute_key(key_node)
+        if key in RESOURCE_ONLY_KEYS:
+            yield Verdict(
+                message=f"`{key}` is a resource attribute: set it once on the TracerProvider's "
+                "Resource (or OTEL_RESOURCE_ATTRIBUTES), not on each span",
+                node=key_node,
+            )
 
 
 # --- OTL503: synchronous export over the network ------------------------------------------------
