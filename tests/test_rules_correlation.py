@@ -168,17 +168,22 @@ def test_zero_code_launch_with_the_logging_instrumentation_is_a_bridge() -> None
 def test_otl101_reports_the_configuration_when_no_file_bridges(
     tmp_path: Path, registry: Registry
 ) -> None:
-    found = lint_project(
-        tmp_path,
-        {
-            "app/log_setup.py": LOGGING_SETUP,
-            "app/main.py": "import app.log_setup\n",
-            "Dockerfile": "FROM python\n",
-        },
-        registry,
-    )
+    files = {
+        "app/log_setup.py": LOGGING_SETUP,
+        "app/main.py": "import app.log_setup\n",
+        "requirements.txt": "opentelemetry-sdk\nopentelemetry-exporter-otlp\n",
+        "Dockerfile": "FROM python\n",
+    }
+    found = lint_project(tmp_path, files, registry)
     assert codes(found) == [("OTL101", "app/log_setup.py")]
     assert found[0].line == 4
+
+
+def test_otl101_leaves_projects_without_opentelemetry_alone(
+    tmp_path: Path, registry: Registry
+) -> None:
+    files = {"app/log_setup.py": LOGGING_SETUP, "requirements.txt": "flask\n"}
+    assert codes(lint_project(tmp_path, files, registry)) == []
 
 
 def test_otl101_is_resolved_by_a_bridge_in_another_module(

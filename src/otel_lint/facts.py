@@ -26,6 +26,11 @@ LOG_IDS_ON_RECORD = "log-ids-on-record"
 #: The bridge also rewrites the log format so ids appear in the rendered line.
 LOG_FORMAT_INJECTED = "log-format-injected"
 SERVICE_NAME_ENV = "service-name-env"
+#: The project uses OpenTelemetry: a file imports it, or a deployment file installs or runs it.
+USES_OPENTELEMETRY = "uses-opentelemetry"
+_OPENTELEMETRY = re.compile(
+    r"^\s*(from|import)\s+opentelemetry\b|\bopentelemetry[-_]", re.MULTILINE
+)
 #: The requirement line that installs the logging instrumentation (``instrumented:logging``).
 _LOGGING_INSTRUMENTATION = "instrumented:logging"
 
@@ -70,6 +75,8 @@ def text_facts(text: str) -> set[str]:
         facts.add(LOG_BRIDGE)
     if _SERVICE_NAME.search(text):
         facts.add(SERVICE_NAME_ENV)
+    if "opentelemetry" in text and _OPENTELEMETRY.search(text):
+        facts.add(USES_OPENTELEMETRY)
     return facts
 
 
