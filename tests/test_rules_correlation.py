@@ -38,9 +38,13 @@ def codes(findings: list[Finding]) -> list[tuple[str, str]]:
     return [(f.code, f.path) for f in findings]
 
 
+LOG_FACTS = {facts.LOG_BRIDGE, facts.LOG_IDS_ON_RECORD, facts.LOG_FORMAT_INJECTED}
+
+
 def python_facts_of(source: str) -> set[str]:
+    """The log-correlation facts a Python source shows."""
     source = textwrap.dedent(source)
-    return facts.python_facts(source, SgRoot(source, "python").root())
+    return facts.python_facts(source, SgRoot(source, "python").root()) & LOG_FACTS
 
 
 LOGGING_SETUP = """
