@@ -285,6 +285,10 @@ def _lint(text: str, registry: Registry) -> list[Finding]:
             'x = {"trace_id": "0000000000000000"}\n',
             'x = {"trace_id": "00000000000000000000000000000000"}\n',
         ),
+        (
+            'record.otelTraceID = "0000000000000000"\n',
+            'record.otelTraceID = "00000000000000000000000000000000"\n',
+        ),
     ],
 )
 def test_otl103_fixes_parse_and_keep_the_rest(source: str, fixed: str, registry: Registry) -> None:

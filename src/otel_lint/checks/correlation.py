@@ -116,9 +116,25 @@ def _format_of(node: SgNode) -> SgNode | None:
     return _argument(node, None, "format")
 
 
+def _module_constant(name: SgNode, root: SgNode) -> SgNode | None:
+    """The string literal a module-level name is bound to, where it is bound exactly once."""
+    bound = [
+        statement.field("right")
+        for statement in root.find_all(kind="assignment")
+        if (target := statement.field("left")) is not None and target.text() == name.text()
+    ]
+    if len(bound) != 1 or bound[0] is None or bound[0].kind() != "string":
+        return None
+    parent = bound[0].parent()
+    statement = parent.parent() if parent is not None else None
+    return bound[0] if statement is not None and statement.parent() == root else None
+
+
 @check("log_format_without_trace_id")
 def log_format_without_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     literal = _format_of(node)
+    if literal is not None and literal.kind() == "identifier":
+        literal = _module_constant(literal, context.root)
     text = string_value(literal)
     if literal is None or text is None or TRACE_ID_FIELD.search(text):
         return
@@ -130,7 +146,8 @@ def log_format_without_trace_id(node: SgNode, context: FileContext) -> Iterator[
 #: W3C trace context: 32 and 16 lower-case hex digits.
 _WIDTH = {"trace": 32, "span": 16}
 _ID_ATTRIBUTE = re.compile(r"^(trace|span)_id$")
-_ID_NAME = re.compile(r"^(?:.*_)?(trace|span)_?id$", re.IGNORECASE)
+#: A name that holds an id: ``trace_id``, ``parent_span_id``, ``otelTraceID``, ``x-trace-id``.
+_ID_NAME = re.compile(r"(trace|span)[_.-]?id$", re.IGNORECASE)
 #: Receivers whose ``.trace_id`` is certainly the integer of a span context.
 _SPAN_CONTEXT = re.compile(r"(get_span_context\(\)|context|ctx)$", re.IGNORECASE)
 _HEX_SPEC = re.compile(r"^#?0?\d*[xX]$")
@@ -260,7 +277,7 @@ def _placeholder_verdicts(node: SgNode) -> Iterator[Verdict]:
     if target is None:
         return
     name = string_value(target) if target.kind() == "string" else target.text().rsplit(".", 1)[-1]
-    found = _ID_NAME.match(name or "")
+    found = _ID_NAME.search(name or "")
     if found is None:
         return
     kind = found.group(1).lower()

@@ -229,13 +229,12 @@ def simple_processor_network_exporter(node: SgNode, context: FileContext) -> Ite
     if name is None or not _NETWORK_EXPORTER.search(name):
         return
     processor = node.field("function")
-    batch = (
-        "BatchLogRecordProcessor"
-        if processor and "LogRecord" in processor.text()
-        else "BatchSpanProcessor"
+    logs = processor is not None and "LogRecord" in processor.text()
+    batch, what = (
+        ("BatchLogRecordProcessor", "log record") if logs else ("BatchSpanProcessor", "span")
     )
     exporter_name = name.rsplit(".", 1)[-1]
     yield Verdict(
-        message=f"{exporter_name} behind a simple processor exports every record synchronously, on "
+        message=f"{exporter_name} behind a simple processor exports every {what} synchronously, on "
         f"the request path; use {batch}"
     )
