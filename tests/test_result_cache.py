@@ -31,7 +31,9 @@ def entries(cache: Path) -> list[Path]:
     return sorted(p for p in (cache / "results").rglob("*") if p.is_file())
 
 
-def test_warm_run_gives_the_cold_answer_and_reuses_entries(tree: Path, _isolated_cache: Path) -> None:
+def test_warm_run_gives_the_cold_answer_and_reuses_entries(
+    tree: Path, _isolated_cache: Path
+) -> None:
     cold = lint(tree)
     written = entries(_isolated_cache)
     assert len(written) == 5
@@ -65,3 +67,23 @@ def test_settings_are_part_of_the_key(tree: Path, _isolated_cache: Path) -> None
     (tree / "pyproject.toml").write_text('[tool.otel-lint]\nnamespaces = ["acme"]\n')
     assert len(lint(tree)) == 5
     assert json.dumps(lint(tree))  # still plain data
+
+
+def test_rule_set_digest_is_the_same_in_every_process() -> None:
+    """The cache key must not depend on hash randomisation, or warm runs never hit."""
+    import os
+    import subprocess
+    import sys
+
+    script = "from otel_lint.rule_model import load_rules, rules_version; print(rules_version(load_rules()))"
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("0", "1", "2", "3", "4", "5")
+    }
+    assert len(digests) == 1, digests

@@ -7,6 +7,7 @@ the test suite runs).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -169,7 +170,8 @@ def _referenced_utils(rule: Rule, shared: dict[str, Any]) -> dict[str, Any]:
     pending = _matches([rule.rule, rule.constraints, own]) - set(own)
     needed: dict[str, Any] = {}
     while pending:
-        name = pending.pop()
+        name = min(pending)  # a fixed order keeps the rule's dump, and so cache keys, stable
+        pending.discard(name)
         if name in needed or name not in shared:
             continue
         needed[name] = shared[name]
@@ -207,7 +209,7 @@ def rules_version(rules: tuple[Rule, ...]) -> str:
 
     digest = hashlib.blake2b(digest_size=8)
     for rule in rules:
-        digest.update(rule.model_dump_json().encode())
+        digest.update(json.dumps(rule.model_dump(mode="json"), sort_keys=True).encode())
     return digest.hexdigest()
 
 
