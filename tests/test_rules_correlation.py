@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from ast_grep_py import SgRoot
+from project_lint import lint_project, write_project
 
 from otel_lint import facts
-from otel_lint.engine import analyze_text, resolve
+from otel_lint.engine import analyze_text
 from otel_lint.findings import Finding
 from otel_lint.fixes import fix_until_stable, parses
 from otel_lint.rule_model import load_rules
@@ -18,20 +19,9 @@ from otel_lint.semconv import Registry
 RULES = [rule for rule in load_rules() if rule.code.startswith("OTL1")]
 
 
-def lint_project(root: Path, files: dict[str, str], registry: Registry) -> list[Finding]:
-    """Write a project, lint its Python files and resolve them with its deployment files' facts."""
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    results = [
-        analyze_text(path.relative_to(root).as_posix(), path.read_text(), RULES, registry)
-        for path in sorted(root.rglob("*.py"))
-    ]
-    extra: set[str] = set()
-    for path in facts.deployment_files(root):
-        extra |= facts.text_facts(path.read_text())
-    return list(resolve(results, extra).findings)
+def lint_files(root: Path, files: dict[str, str]) -> list[Finding]:
+    write_project(root, files)
+    return lint_project(root, "OTL1")
 
 
 def codes(findings: list[Finding]) -> list[tuple[str, str]]:
@@ -178,7 +168,7 @@ def test_otl101_reports_the_configuration_when_no_file_bridges(
         "requirements.txt": "opentelemetry-sdk\nopentelemetry-exporter-otlp\n",
         "Dockerfile": "FROM python\n",
     }
-    found = lint_project(tmp_path, files, registry)
+    found = lint_files(tmp_path, files)
     assert codes(found) == [("OTL101", "app/log_setup.py")]
     assert found[0].line == 4
 
@@ -187,7 +177,7 @@ def test_otl101_leaves_projects_without_opentelemetry_alone(
     tmp_path: Path, registry: Registry
 ) -> None:
     files = {"app/log_setup.py": LOGGING_SETUP, "requirements.txt": "flask\n"}
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 def test_otl101_is_resolved_by_a_bridge_in_another_module(
@@ -201,7 +191,7 @@ def test_otl101_is_resolved_by_a_bridge_in_another_module(
             LoggingInstrumentor().instrument()
         """,
     }
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 def test_otl101_is_resolved_by_the_deployment_environment(
@@ -211,7 +201,7 @@ def test_otl101_is_resolved_by_the_deployment_environment(
         "app/log_setup.py": LOGGING_SETUP,
         "deploy/api.k8s.yaml": "env:\n  - name: OTEL_PYTHON_LOG_CORRELATION\n    value: 'true'\n",
     }
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 def test_otl101_is_resolved_by_zero_code_logging_instrumentation(
@@ -222,11 +212,11 @@ def test_otl101_is_resolved_by_zero_code_logging_instrumentation(
         "requirements.txt": "opentelemetry-distro\nopentelemetry-instrumentation-logging\n",
         "Procfile": "web: opentelemetry-instrument gunicorn app:app\n",
     }
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 def test_otl101_ignores_test_configuration(tmp_path: Path, registry: Registry) -> None:
-    assert codes(lint_project(tmp_path, {"tests/conftest.py": LOGGING_SETUP}, registry)) == []
+    assert codes(lint_files(tmp_path, {"tests/conftest.py": LOGGING_SETUP})) == []
 
 
 # --- OTL102 across files ----------------------------------------------------------------------
@@ -242,7 +232,7 @@ def test_otl102_needs_a_bridge_that_only_puts_ids_on_records(
     tmp_path: Path, registry: Registry
 ) -> None:
     files = {"app/log_setup.py": LOGGING_SETUP, "app/telemetry.py": INJECTING}
-    found = lint_project(tmp_path, files, registry)
+    found = lint_files(tmp_path, files)
     assert codes(found) == [("OTL102", "app/log_setup.py")]
     assert found[0].line == 4 and found[0].column > 1  # the format literal, not the call
 
@@ -257,7 +247,7 @@ def test_otl102_is_silent_when_the_format_is_injected_by_the_environment(
             "services:\n  api:\n    environment:\n      - OTEL_PYTHON_LOG_CORRELATION=true\n"
         ),
     }
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 def test_otl102_is_silent_for_the_handler_only_bridge(tmp_path: Path, registry: Registry) -> None:
@@ -265,7 +255,7 @@ def test_otl102_is_silent_for_the_handler_only_bridge(tmp_path: Path, registry: 
         "app/log_setup.py": LOGGING_SETUP,
         "app/telemetry.py": INJECTING.replace("inject_trace_context=True", ""),
     }
-    assert codes(lint_project(tmp_path, files, registry)) == []
+    assert codes(lint_files(tmp_path, files)) == []
 
 
 # --- OTL103 fixes -------------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from project_lint import lint_project, write_project
 
 from otel_lint.engine import analyze_text
 from otel_lint.facts import holds, text_facts
 from otel_lint.findings import Finding
 from otel_lint.instrumented_libraries import CLIENT_LIBRARIES, WEB_FRAMEWORKS
 from otel_lint.rule_model import load_rules
-from otel_lint.runner import RunOptions, run_lint
 from otel_lint.semconv import Registry
 
 MANUAL_SPAN_RULES = tuple(rule for rule in load_rules() if rule.code.startswith("OTL4"))
@@ -35,19 +35,9 @@ USERS = """\
 """
 
 
-def write_project(folder: Path, files: dict[str, str]) -> None:
-    (folder / "pyproject.toml").write_text('[project]\nname = "shop"\n')
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dedent(text))
-
-
 def lint(folder: Path, *only: str) -> list[Finding]:
     """Findings of the 4xx family; ``only`` names the files to check (the rest give facts)."""
-    paths = tuple(folder / name for name in only) or (folder,)
-    outcome = run_lint(RunOptions(paths=paths, select=("OTL4",), use_cache=False))
-    return list(outcome.findings)
+    return lint_project(folder, "OTL4", *only)
 
 
 def codes(findings: list[Finding]) -> list[str]:

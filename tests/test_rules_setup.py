@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from project_lint import lint_project, write_project
 
-from otel_lint import facts
 from otel_lint.checks.sdk_setup import RESOURCE_ONLY_KEYS
-from otel_lint.engine import analyze_text, resolve
 from otel_lint.findings import Finding
 from otel_lint.rule_model import load_rules
 from otel_lint.semconv import Registry
@@ -17,20 +15,9 @@ from otel_lint.semconv import Registry
 RULES = [rule for rule in load_rules() if rule.code.startswith("OTL5")]
 
 
-def lint_project(root: Path, files: dict[str, str], registry: Registry) -> list[Finding]:
-    """Write a project, lint its Python files and resolve them with its deployment files' facts."""
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    results = [
-        analyze_text(path.relative_to(root).as_posix(), path.read_text(), RULES, registry)
-        for path in sorted(root.rglob("*.py"))
-    ]
-    extra: set[str] = set()
-    for path in facts.deployment_files(root):
-        extra |= facts.text_facts(path.read_text())
-    return list(resolve(results, extra).findings)
+def lint_files(root: Path, files: dict[str, str]) -> list[Finding]:
+    write_project(root, files)
+    return lint_project(root, "OTL5")
 
 
 def codes(findings: list[Finding]) -> list[tuple[str, str]]:
@@ -55,7 +42,7 @@ CONSTRUCT = """
 
 def test_otl501_reports_create_without_a_name_anywhere(tmp_path: Path, registry: Registry) -> None:
     files = {"app/telemetry.py": CREATE, "Dockerfile": "FROM python:3.12\nENV LOG_LEVEL=info\n"}
-    assert codes(lint_project(tmp_path, files, registry)) == [("OTL501", "app/telemetry.py")]
+    assert codes(lint_files(tmp_path, files)) == [("OTL501", "app/telemetry.py")]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +63,7 @@ def test_otl501_reports_create_without_a_name_anywhere(tmp_path: Path, registry:
 def test_otl501_create_takes_the_name_from_the_deployment(
     tmp_path: Path, registry: Registry, name: str, text: str
 ) -> None:
-    assert codes(lint_project(tmp_path, {"app/telemetry.py": CREATE, name: text}, registry)) == []
+    assert codes(lint_files(tmp_path, {"app/telemetry.py": CREATE, name: text})) == []
 
 
 def test_otl501_resource_attributes_without_a_service_name_do_not_count(
@@ -86,12 +73,12 @@ def test_otl501_resource_attributes_without_a_service_name_do_not_count(
         "app/telemetry.py": CREATE,
         ".env": "OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod\n",
     }
-    assert codes(lint_project(tmp_path, files, registry)) == [("OTL501", "app/telemetry.py")]
+    assert codes(lint_files(tmp_path, files)) == [("OTL501", "app/telemetry.py")]
 
 
 def test_otl501_the_constructor_ignores_the_environment(tmp_path: Path, registry: Registry) -> None:
     files = {"app/telemetry.py": CONSTRUCT, "Dockerfile": "ENV OTEL_SERVICE_NAME=checkout\n"}
-    found = lint_project(tmp_path, files, registry)
+    found = lint_files(tmp_path, files)
     assert codes(found) == [("OTL501", "app/telemetry.py")]
     assert "OTEL_SERVICE_NAME" in found[0].message
 
@@ -126,7 +113,7 @@ def test_otl502_flags_each_key_once(tmp_path: Path, registry: Registry) -> None:
                 span.set_attribute("service.peer.name", "payments")
         """
     }
-    found = lint_project(tmp_path, files, registry)
+    found = lint_files(tmp_path, files)
     assert [(f.code, f.line) for f in found] == [("OTL502", 2), ("OTL502", 3)]
 
 
@@ -154,5 +141,5 @@ SIMPLE_OTLP = """
 def test_otl503_exempts_test_files(
     tmp_path: Path, registry: Registry, path: str, flagged: bool
 ) -> None:
-    found = lint_project(tmp_path, {path: SIMPLE_OTLP}, registry)
+    found = lint_files(tmp_path, {path: SIMPLE_OTLP})
     assert codes(found) == ([("OTL503", path)] if flagged else [])

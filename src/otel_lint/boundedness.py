@@ -21,6 +21,7 @@ from typing import Any
 
 from ast_grep_py import SgNode
 
+from otel_lint.calls import call_arguments, call_receiver, callee_name
 from otel_lint.literals import string_value
 
 
@@ -225,25 +226,6 @@ def interpolated(node: SgNode) -> list[SgNode]:
     return parts
 
 
-def _call_name(node: SgNode) -> str:
-    function = node.field("function")
-    if function is None:
-        return ""
-    if function.kind() == "attribute":
-        attribute = function.field("attribute")
-        return attribute.text() if attribute is not None else ""
-    return function.text()
-
-
-def _call_arguments(node: SgNode) -> list[SgNode]:
-    arguments = node.field("arguments")
-    if arguments is None:
-        return []
-    return [
-        child for child in arguments.children() if child.is_named() and child.kind() != "comment"
-    ]
-
-
 def is_built_string(node: SgNode) -> bool:
     """Whether ``node`` builds a string at run time.
 
@@ -277,7 +259,7 @@ def is_built_string(node: SgNode) -> bool:
         if function is not None and function.kind() == "attribute":
             receiver = function.field("object")
             return (
-                _call_name(node) in ("format", "join")
+                callee_name(node) in ("format", "join")
                 and receiver is not None
                 and _is_string(receiver)
             )
@@ -432,14 +414,9 @@ def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
 
 
 def _judge_call(node: SgNode, options: _Options) -> Judgement:
-    name = _call_name(node)
-    arguments = _call_arguments(node)
-    function = node.field("function")
-    receiver = (
-        function.field("object")
-        if function is not None and function.kind() == "attribute"
-        else None
-    )
+    name = callee_name(node)
+    arguments = call_arguments(node)
+    receiver = call_receiver(node)
     if name in _BOUNDED_CALLS:
         return Judgement(Bound.BOUNDED, f"`{name}()` has few values")
     if is_built_string(node):
@@ -576,14 +553,9 @@ def payload_reason(node: SgNode | None) -> str | None:
         return None
     if kind != "call":
         return None
-    name = _call_name(node)
-    arguments = _call_arguments(node)
-    function = node.field("function")
-    receiver = (
-        function.field("object")
-        if function is not None and function.kind() == "attribute"
-        else None
-    )
+    name = callee_name(node)
+    arguments = call_arguments(node)
+    receiver = call_receiver(node)
     if name in _SERIALISERS:
         return f"`{node.text()}` serialises a whole object"
     if name in _PAYLOAD_CALLS and receiver is not None:
@@ -594,7 +566,7 @@ def payload_reason(node: SgNode | None) -> str | None:
         argument = arguments[0]
         if argument.kind() in ("dictionary", "set", "list", "dictionary_comprehension"):
             return f"`{node.text()}` is the text of a whole container"
-        if argument.kind() == "call" and _call_name(argument) in _MAPPING_CALLS:
+        if argument.kind() == "call" and callee_name(argument) in _MAPPING_CALLS:
             return f"`{node.text()}` is the text of a whole mapping"
         reason = payload_reason(argument)
         if reason is not None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
+from otel_lint.calls import call_argument
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.facts import is_test_file
 from otel_lint.literals import string_value, with_string_value
@@ -64,28 +65,6 @@ TRACE_ID_FIELD = re.compile(r"trace[_.]?id", re.IGNORECASE)
 _PLAIN_FORMATTER_CLASS = re.compile(r"^(logging\.)?Formatter$")
 
 
-def _argument(call: SgNode, position: int | None, keyword: str) -> SgNode | None:
-    """The value passed as ``keyword=`` or at ``position`` (0-based; None: keyword only)."""
-    arguments = call.field("arguments")
-    if arguments is None:
-        return None
-    positional = 0
-    for child in arguments.children():
-        if not child.is_named():
-            continue
-        if child.kind() == "keyword_argument":
-            name = child.field("name")
-            if name is not None and name.text() == keyword:
-                return child.field("value")
-        elif child.kind() in ("list_splat", "dictionary_splat"):
-            return None
-        else:
-            if position is not None and positional == position:
-                return child
-            positional += 1
-    return None
-
-
 def _dict_entries(dictionary: SgNode) -> dict[str, SgNode]:
     """The string-keyed entries of a dict literal (value nodes by key)."""
     entries: dict[str, SgNode] = {}
@@ -112,8 +91,8 @@ def _format_of(node: SgNode) -> SgNode | None:
         return node.field("value")
     function = node.field("function")
     if function is not None and _PLAIN_FORMATTER_CLASS.match(function.text()):
-        return _argument(node, 0, "fmt")
-    return _argument(node, None, "format")
+        return call_argument(node, 0, "fmt")
+    return call_argument(node, None, "format")
 
 
 def _module_constant(name: SgNode, root: SgNode) -> SgNode | None:
@@ -203,7 +182,7 @@ def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
         arguments = call.field("arguments")
         if arguments is None or len([c for c in arguments.children() if c.is_named()]) != 1:
             return
-        value = _argument(call, 0, "")
+        value = call_argument(call, 0, "")
         kind = _id_kind(value, strict=name == "str")
         if value is None or kind is None:
             return
@@ -214,7 +193,7 @@ def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
             fix=f"format({value.text()}, {quote}{_spec(kind)}{quote})",
         )
     elif name == "format":
-        value, spec = _argument(call, 0, ""), _argument(call, 1, "format_spec")
+        value, spec = call_argument(call, 0, ""), call_argument(call, 1, "format_spec")
         kind = _id_kind(value, strict=False)
         wanted = string_value(spec)
         if kind is None or spec is None or wanted is None or not _HEX_SPEC.match(wanted):

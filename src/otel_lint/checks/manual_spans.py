@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
+from otel_lint.calls import call_arguments, call_receiver, keyword_argument, method_name
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.instrumented_libraries import (
     CLIENT_LIBRARIES,
@@ -65,49 +66,20 @@ def _unwrap(node: SgNode | None) -> SgNode | None:
     return node
 
 
-def _method_name(call: SgNode) -> str | None:
-    function = call.field("function")
-    if function is None or function.kind() != "attribute":
-        return None
-    attribute = function.field("attribute")
-    return attribute.text() if attribute is not None else None
-
-
-def _receiver(call: SgNode) -> SgNode | None:
-    function = call.field("function")
-    if function is None or function.kind() != "attribute":
-        return None
-    return function.field("object")
-
-
-def _arguments(call: SgNode) -> list[SgNode]:
-    arguments = call.field("arguments")
-    return [] if arguments is None else _named_children(arguments)
-
-
-def _keyword(call: SgNode, name: str) -> SgNode | None:
-    for argument in _arguments(call):
-        if argument.kind() == "keyword_argument":
-            key = argument.field("name")
-            if key is not None and key.text() == name:
-                return argument.field("value")
-    return None
-
-
 def _is_span_start(node: SgNode | None) -> bool:
-    return node is not None and node.kind() == "call" and _method_name(node) in _SPAN_STARTS
+    return node is not None and node.kind() == "call" and method_name(node) in _SPAN_STARTS
 
 
 def _span_name(call: SgNode) -> str | None:
     """The literal name a span-start call gives its span, if it is a plain string."""
     positional = [
         a
-        for a in _arguments(call)
+        for a in call_arguments(call)
         if a.kind() not in ("keyword_argument", "list_splat", "dictionary_splat")
     ]
     if positional:
         return string_value(positional[0])
-    return string_value(_keyword(call, "name"))
+    return string_value(keyword_argument(call, "name"))
 
 
 @dataclass(frozen=True)
@@ -121,7 +93,7 @@ class _SpanItem:
     @property
     def current(self) -> bool:
         """Whether the span becomes the current span (so spans opened inside become children)."""
-        return _method_name(self.call) == "start_as_current_span"
+        return method_name(self.call) == "start_as_current_span"
 
 
 def _with_spans(statement: SgNode) -> list[_SpanItem]:
@@ -194,7 +166,7 @@ def _opentelemetry_spans(spans: list[_SpanItem], context: FileContext) -> list[_
 
 
 def _receiver_text(call: SgNode) -> str:
-    receiver = _receiver(call)
+    receiver = call_receiver(call)
     return receiver.text() if receiver is not None else ""
 
 
@@ -356,7 +328,7 @@ def _library_of_value(
     if constructed is not None:
         return constructed
     if value.kind() == "call":
-        method, receiver = _method_name(value), _receiver(value)
+        method, receiver = method_name(value), call_receiver(value)
         source = _held_by(receiver, held)
         if source is not None and method in source.factories:
             return source
@@ -394,7 +366,7 @@ def _client_library(call: SgNode, clients: _Clients) -> ClientLibrary | None:
         for library in CLIENT_LIBRARIES:
             if name in library.functions:
                 return library
-    method, receiver = _method_name(call), _receiver(call)
+    method, receiver = method_name(call), call_receiver(call)
     if method is None or receiver is None:
         return None
     constructed = _library_of_constructor(receiver, clients.imports)
@@ -444,12 +416,12 @@ def _adds_only_instrumentation_attributes(statement: SgNode, span: str | None) -
     if span is None or statement.kind() != "expression_statement":
         return False
     call = _unwrap(_named_children(statement)[0]) if _named_children(statement) else None
-    if call is None or call.kind() != "call" or _path(_receiver(call), False) != span:
+    if call is None or call.kind() != "call" or _path(call_receiver(call), False) != span:
         return False
-    arguments = [a for a in _arguments(call)]
-    if _method_name(call) == "set_attribute" and arguments:
+    arguments = [a for a in call_arguments(call)]
+    if method_name(call) == "set_attribute" and arguments:
         return _instrumentation_key(arguments[0])
-    if _method_name(call) == "set_attributes" and arguments and arguments[0].kind() == "dictionary":
+    if method_name(call) == "set_attributes" and arguments and arguments[0].kind() == "dictionary":
         return _only_instrumentation_keys(arguments[0])
     return False
 
@@ -477,7 +449,7 @@ def _operation_of(statement: SgNode) -> tuple[SgNode | None, str | None]:
         return None, None
     expression = _unwrap(expression)
     while expression is not None and expression.kind() == "call":
-        receiver = _unwrap(_receiver(expression))
+        receiver = _unwrap(call_receiver(expression))
         if receiver is None or receiver.kind() != "call":
             return expression, bound
         expression = receiver
@@ -524,7 +496,7 @@ def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterato
     if not spans or body is None:
         return
     span = spans[0]
-    attributes = _keyword(span.call, "attributes")
+    attributes = keyword_argument(span.call, "attributes")
     if attributes is not None and not (
         attributes.kind() == "dictionary" and _only_instrumentation_keys(attributes)
     ):
@@ -595,8 +567,10 @@ def _first_parameter(function: SgNode) -> str | None:
 
 
 def _route_of(call: SgNode) -> str | None:
-    positional = [a for a in _arguments(call) if a.kind() == "string"]
-    return string_value(positional[0]) if positional else string_value(_keyword(call, "path"))
+    positional = [a for a in call_arguments(call) if a.kind() == "string"]
+    return (
+        string_value(positional[0]) if positional else string_value(keyword_argument(call, "path"))
+    )
 
 
 def _handler(
@@ -609,7 +583,7 @@ def _handler(
         routes = [
             route
             for call in _decorator_calls(function)
-            if call.kind() == "call" and _method_name(call) in framework.route_decorators
+            if call.kind() == "call" and method_name(call) in framework.route_decorators
             for route in [_route_of(call) or ""]
         ]
         if routes:
@@ -619,7 +593,7 @@ def _handler(
                 called = call.field("function")
                 called_name = _last_name(called.text()) if called is not None else ""
                 if called_name in framework.route_registrations and any(
-                    a.kind() == "identifier" and a.text() == name for a in _arguments(call)
+                    a.kind() == "identifier" and a.text() == name for a in call_arguments(call)
                 ):
                     route = _route_of(call)
                     return framework, [route] if route else []
@@ -778,7 +752,7 @@ def _ownership_passes(use: SgNode, scope: SgNode) -> bool:
     called = call.field("function")
     called_name = _last_name(called.text()) if called is not None else ""
     if called_name == "use_span":
-        end_on_exit = _keyword(call, "end_on_exit")
+        end_on_exit = keyword_argument(call, "end_on_exit")
         return end_on_exit is not None and end_on_exit.text() == "True"
     return called_name != "set_span_in_context"
 
@@ -791,15 +765,15 @@ def _is_span_method(statement: SgNode, span: str) -> bool:
         return False
     inner = _named_children(statement)
     call = inner[0] if inner else None
-    return call is not None and call.kind() == "call" and _path(_receiver(call), False) == span
+    return call is not None and call.kind() == "call" and _path(call_receiver(call), False) == span
 
 
 def _end_calls(scope: SgNode, span: str, after: int) -> list[SgNode]:
     return [
         call
         for call in scope.find_all(kind="call")
-        if _method_name(call) == "end"
-        and _path(_receiver(call), False) == span
+        if method_name(call) == "end"
+        and _path(call_receiver(call), False) == span
         and call.range().start.index > after
     ]
 
@@ -849,7 +823,7 @@ def _statements_before_end(statement: SgNode, ends: list[SgNode]) -> tuple[list[
 
 @check("span_not_ended")
 def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
-    if _method_name(node) != "start_span" or not _opentelemetry_spans(
+    if method_name(node) != "start_span" or not _opentelemetry_spans(
         [_SpanItem(node, None)], context
     ):
         return
@@ -947,7 +921,7 @@ def _keeps_exception(block: SgNode, caught: str) -> bool:
         owner = _receiver_text(call) or (called.text() if called is not None else "")
         if _LOGGER_NAME.fullmatch(_last_name(owner)):
             continue  # logging the exception leaves the span reporting success
-        if any(a.kind() == "identifier" and a.text() == caught for a in _arguments(call)):
+        if any(a.kind() == "identifier" and a.text() == caught for a in call_arguments(call)):
             return True
     return False
 
@@ -968,7 +942,7 @@ def _records_failure(block: SgNode, spans: list[_SpanItem], caught: str | None) 
         return True
     targets = {span.target for span in spans if span.target}
     for call in _walk(block, frozenset({"call"})):
-        method = _method_name(call) or ""
+        method = method_name(call) or ""
         text = call.text()
         if method == "record_exception":
             return True
@@ -980,12 +954,12 @@ def _records_failure(block: SgNode, spans: list[_SpanItem], caught: str | None) 
             return True
         if (
             method == "add_event"
-            and _arguments(call)
-            and string_value(_arguments(call)[0]) == "exception"
+            and call_arguments(call)
+            and string_value(call_arguments(call)[0]) == "exception"
         ):
             return True
         if targets and any(
-            a.kind() == "identifier" and a.text() in targets for a in _arguments(call)
+            a.kind() == "identifier" and a.text() in targets for a in call_arguments(call)
         ):
             return True  # handed to a helper that can record it
     return False

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
+from otel_lint.calls import keyword_argument
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.facts import SERVICE_NAME_ENV, is_test_file
 from otel_lint.literals import string_value
@@ -163,22 +164,13 @@ def _span_attribute_keys(call: SgNode) -> Iterator[SgNode]:
     if name == "set_attributes":
         _, attributes = _first_argument(call, ("attributes",))
     else:
-        attributes = _keyword(call, "attributes")
+        attributes = keyword_argument(call, "attributes")
     if attributes is None or attributes.kind() != "dictionary":
         return
     for pair in attributes.children():
         key = pair.field("key") if pair.kind() == "pair" else None
         if key is not None:
             yield key
-
-
-def _keyword(call: SgNode, name: str) -> SgNode | None:
-    arguments = call.field("arguments")
-    for child in arguments.children() if arguments is not None else ():
-        keyword = child.field("name") if child.kind() == "keyword_argument" else None
-        if keyword is not None and keyword.text() == name:
-            return child.field("value")
-    return None
 
 
 @check("resource_attribute_on_span")

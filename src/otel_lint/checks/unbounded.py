@@ -27,6 +27,13 @@ from otel_lint.boundedness import (
     name_words,
     payload_reason,
 )
+from otel_lint.calls import (
+    call_argument,
+    call_receiver,
+    callee_name,
+    keyword_argument,
+    positional_arguments,
+)
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.literals import string_value
 
@@ -50,57 +57,6 @@ class AttributeValue:
 
 
 # --- reading calls -----------------------------------------------------------------------------
-
-
-def _method(call: SgNode) -> str:
-    function = call.field("function")
-    if function is None:
-        return ""
-    if function.kind() == "attribute":
-        attribute = function.field("attribute")
-        return attribute.text() if attribute is not None else ""
-    return function.text().rsplit(".", 1)[-1]
-
-
-def _receiver(call: SgNode) -> SgNode | None:
-    function = call.field("function")
-    return (
-        function.field("object")
-        if function is not None and function.kind() == "attribute"
-        else None
-    )
-
-
-def _positional(call: SgNode) -> list[SgNode]:
-    arguments = call.field("arguments")
-    if arguments is None:
-        return []
-    return [
-        child
-        for child in arguments.children()
-        if child.is_named()
-        and child.kind() not in ("keyword_argument", "comment", "list_splat", "dictionary_splat")
-    ]
-
-
-def _keyword(call: SgNode, name: str) -> SgNode | None:
-    arguments = call.field("arguments")
-    if arguments is None:
-        return None
-    for child in arguments.children():
-        if child.kind() == "keyword_argument":
-            key = child.field("name")
-            if key is not None and key.text() == name:
-                return child.field("value")
-    return None
-
-
-def _argument(call: SgNode, position: int, name: str) -> SgNode | None:
-    """The argument at ``position`` (0-based) or passed as ``name=``."""
-    positional = _positional(call)
-    if len(positional) > position:
-        return positional[position]
-    return _keyword(call, name)
 
 
 def _enclosing_scope(node: SgNode) -> SgNode:
@@ -183,16 +139,16 @@ def _file_names(text: str) -> _FileNames:
 
 def _is_instrument_call(call: SgNode, context: FileContext) -> bool:
     """Whether an ``add``/``record``/``set`` call is plausibly a measurement on an instrument."""
-    if _keyword(call, "attributes") is not None:
+    if keyword_argument(call, "attributes") is not None:
         return True
-    receiver = _receiver(call)
+    receiver = call_receiver(call)
     if receiver is None:
         return False
     receiver_name = receiver.text().rsplit(".", 1)[-1]
     words = name_words(receiver_name)
     if words and words[-1] in _INSTRUMENT_WORDS:
         return True
-    positional = _positional(call)
+    positional = positional_arguments(call)
     # ``counter.add(1, {...})``: a number measured with attributes; not ``cache.set(key, {...})``.
     if (
         len(positional) == 2
@@ -210,28 +166,28 @@ _LOG_METHODS = frozenset(
 
 def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeValue]:
     """The attribute values a call carries, for the calls that carry OpenTelemetry attributes."""
-    method = _method(call)
+    method = callee_name(call)
     if method == "set_attribute":
-        positional = _positional(call)
-        key = _argument(call, 0, "key")
-        value = positional[1] if len(positional) > 1 else _keyword(call, "value")
+        positional = positional_arguments(call)
+        key = call_argument(call, 0, "key")
+        value = positional[1] if len(positional) > 1 else keyword_argument(call, "value")
         if value is not None:
             yield AttributeValue(string_value(key), value, Signal.SPAN)
     elif method == "set_attributes":
-        yield from _pairs(_dictionary_for(_argument(call, 0, "attributes")), Signal.SPAN)
+        yield from _pairs(_dictionary_for(call_argument(call, 0, "attributes")), Signal.SPAN)
     elif method in ("add_event", "record_exception"):
-        yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.EVENT)
+        yield from _pairs(_dictionary_for(call_argument(call, 1, "attributes")), Signal.EVENT)
     elif method in ("start_span", "start_as_current_span"):
-        yield from _pairs(_dictionary_for(_keyword(call, "attributes")), Signal.SPAN)
+        yield from _pairs(_dictionary_for(keyword_argument(call, "attributes")), Signal.SPAN)
     elif method == "Observation":
-        yield from _pairs(_dictionary_for(_argument(call, 1, "attributes")), Signal.METRIC)
+        yield from _pairs(_dictionary_for(call_argument(call, 1, "attributes")), Signal.METRIC)
     elif method in ("add", "record", "set"):
-        attributes = _dictionary_for(_argument(call, 1, "attributes"))
+        attributes = _dictionary_for(call_argument(call, 1, "attributes"))
         # Cheap test first: most ``add`` calls (``seen.add(x)``) carry no dict at all.
         if attributes is not None and _is_instrument_call(call, context):
             yield from _pairs(attributes, Signal.METRIC)
     elif method in _LOG_METHODS:
-        yield from _pairs(_dictionary_for(_keyword(call, "extra")), Signal.LOG)
+        yield from _pairs(_dictionary_for(keyword_argument(call, "extra")), Signal.LOG)
 
 
 def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:
@@ -259,7 +215,7 @@ def _name_verdict(
 @check("span_name_cardinality")
 def span_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _name_verdict(
-        _argument(node, 0, "name"),
+        call_argument(node, 0, "name"),
         context,
         "span name",
         "name the operation with a fixed string and put the variable part in an attribute",
@@ -269,7 +225,7 @@ def span_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdic
 @check("instrument_name_cardinality")
 def instrument_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _name_verdict(
-        _argument(node, 0, "name"),
+        call_argument(node, 0, "name"),
         context,
         "metric name",
         "use one fixed instrument name and put the variable part in an attribute",
@@ -435,7 +391,7 @@ def _harmless(value: SgNode) -> bool:
     literal = string_value(value)
     if literal is not None:
         return _SECRET_LITERAL.search(literal) is None
-    return value.kind() == "call" and _method(value) in ("len", "bool", "isinstance")
+    return value.kind() == "call" and callee_name(value) in ("len", "bool", "isinstance")
 
 
 _PASS_THROUGH_CALLS = frozenset({"str", "repr", "format", "strip", "lower", "upper", "decode"})
@@ -474,12 +430,12 @@ def _value_names(value: SgNode) -> Iterator[str]:
             if child.is_named():
                 yield from _value_names(child)
     elif kind == "call":
-        method = _method(value)
-        positional = _positional(value)
+        method = callee_name(value)
+        positional = positional_arguments(value)
         if method == "get" and positional and string_value(positional[0]) is not None:
             yield string_value(positional[0]) or ""
         elif method in _PASS_THROUGH_CALLS:
-            receiver = _receiver(value)
+            receiver = call_receiver(value)
             for argument in positional if receiver is None or method == "format" else [receiver]:
                 yield from _value_names(argument)
         else:
@@ -488,10 +444,10 @@ def _value_names(value: SgNode) -> Iterator[str]:
 
 def _url_with_query(value: SgNode) -> bool:
     node = value
-    if node.kind() == "call" and _method(node) == "str" and _positional(node):
-        node = _positional(node)[0]
-    if node.kind() == "call" and _method(node) in _URL_WITH_QUERY_CALLS:
-        receiver = _receiver(node)
+    if node.kind() == "call" and callee_name(node) == "str" and positional_arguments(node):
+        node = positional_arguments(node)[0]
+    if node.kind() == "call" and callee_name(node) in _URL_WITH_QUERY_CALLS:
+        receiver = call_receiver(node)
     elif node.kind() == "attribute":
         attribute = node.field("attribute")
         if attribute is None or attribute.text() not in _URL_WITH_QUERY:
@@ -565,7 +521,7 @@ def dropped_type(value: SgNode) -> str | None:
     if kind == "none":
         return "None"
     if kind == "call":
-        return _DROPPED_CONSTRUCTORS.get(_method(value))
+        return _DROPPED_CONSTRUCTORS.get(callee_name(value))
     if kind in ("list", "tuple"):
         for element in value.children():
             if element.is_named() and element.kind() in ("dictionary", "set", "none"):
