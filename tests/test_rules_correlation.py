@@ -306,3 +306,33 @@ def test_otl103_fix_renders_what_the_api_helpers_render() -> None:
 )
 def test_otl103_leaves_forms_it_does_not_judge(source: str, registry: Registry) -> None:
     assert _lint(source, registry) == []
+
+
+def test_bridge_in_a_file_not_being_checked_is_still_seen(tmp_path: Path) -> None:
+    """pre-commit passes only changed files; a filter elsewhere still counts as the bridge."""
+    write_project(
+        tmp_path,
+        {
+            "app/logging_setup.py": """
+                import logging
+                from opentelemetry import trace
+
+                logging.basicConfig(level=logging.INFO)
+            """,
+            # The span comes from the project's own helper: this file never names opentelemetry.
+            "app/ids.py": """
+                import logging
+
+                from app.tracing import current_span
+
+                class TraceIds(logging.Filter):
+                    def filter(self, record):
+                        context = current_span().get_span_context()
+                        record.trace_id = f"{context.trace_id:032x}"
+                        return True
+            """,
+        },
+    )
+    assert lint_project(tmp_path, "OTL101", "app/logging_setup.py") == []
+    (tmp_path / "app" / "ids.py").write_text("import logging\n")
+    assert [f.code for f in lint_project(tmp_path, "OTL101", "app/logging_setup.py")] == ["OTL101"]

@@ -88,8 +88,11 @@ def _fingerprint(code: str, text: str, seen: dict[tuple[str, str], int]) -> str:
     key = (code, normalised)
     occurrence = seen.get(key, 0)
     seen[key] = occurrence + 1
-    digest = hashlib.blake2b(f"{code}\0{normalised}\0{occurrence}".encode(), digest_size=8)
-    return digest.hexdigest()
+    return _digest(f"{code}\0{normalised}\0{occurrence}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _substitute(template: str, match: SgNode) -> str:
@@ -139,18 +142,28 @@ def _finding(
     )
 
 
-def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Finding:
+def _point_finding(
+    code: str, name: str, message: str, severity: Severity, label: str, line: int, column: int
+) -> Finding:
+    """A finding about a place rather than a span of code; its message is its identity."""
     return Finding(
-        code=UNREADABLE,
-        name="unreadable-file",
-        message=f"file could not be checked: {reason}",
-        severity=Severity.ERROR,
+        code=code,
+        name=name,
+        message=message,
+        severity=severity,
         path=label,
         line=line,
         column=column,
         end_line=line,
         end_column=column,
-        fingerprint=hashlib.blake2b(reason.encode(), digest_size=8).hexdigest(),
+        fingerprint=_digest(message),
+    )
+
+
+def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Finding:
+    message = f"file could not be checked: {reason}"
+    return _point_finding(
+        UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column
     )
 
 
@@ -288,12 +301,8 @@ def context_facts(root: Path, checked: Iterable[Path], exclude: Sequence[str]) -
             text = decode_source(path.read_bytes()).text
         except (OSError, UnreadableSource):
             continue
-        if not any(
-            t in text for t in ("opentelemetry", "OTEL_", "get_current_span", "LoggingHandler")
-        ):
-            continue
         try:
-            found |= project_facts.python_facts(text, SgRoot(text, "python").root())
+            found |= project_facts.python_facts(text)
         except Exception:  # a file we only read for context must never fail the run
             continue
     return found
@@ -345,15 +354,7 @@ def resolve(
 
 def _unused_noqa(label: str, noqa: Noqa) -> Finding:
     codes = ", ".join(noqa.codes) if noqa.codes else "any code"
-    return Finding(
-        code=UNUSED_NOQA,
-        name="unused-noqa",
-        message=f"this `# noqa` ({codes}) suppresses nothing; remove it",
-        severity=Severity.INFO,
-        path=label,
-        line=noqa.line,
-        column=noqa.column,
-        end_line=noqa.line,
-        end_column=noqa.column,
-        fingerprint=hashlib.blake2b(f"{codes}".encode(), digest_size=8).hexdigest(),
+    message = f"this `# noqa` ({codes}) suppresses nothing; remove it"
+    return _point_finding(
+        UNUSED_NOQA, "unused-noqa", message, Severity.INFO, label, noqa.line, noqa.column
     )

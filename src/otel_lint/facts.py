@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ast_grep_py import Config, Rule, SgNode
+from ast_grep_py import Config, Rule, SgNode, SgRoot
 
 #: Any instrumentation: zero-code instrumentation with ``opentelemetry-instrument`` activates
 #: every installed instrumentation.
@@ -142,11 +142,16 @@ _HANDLER_CALL: Config = {
 _HANDLER_CLASS_STRING = re.compile(r"[\"'](class|\(\))[\"']\s*:\s*[\"'][\w.]*LoggingHandler[\"']")
 
 
-def python_facts(text: str, root: SgNode) -> set[str]:
-    """Facts a Python file shows: instrumentations it activates, a log bridge it installs."""
+def python_facts(text: str, root: SgNode | None = None) -> set[str]:
+    """Facts a Python file shows: instrumentations it activates, a log bridge it installs.
+
+    Without ``root`` the file is parsed here, and only if its text can show such facts.
+    """
     facts = {fact for fact in text_facts(text) if not fact.startswith("instrumented:")}
     if not any(trigger in text for trigger in _PYTHON_TRIGGERS):
         return facts
+    if root is None:
+        root = SgRoot(text, "python").root()
     libraries: set[str] = set()
     for node in root.find_all({"rule": _INSTRUMENTATION_IMPORT}):
         module = node.get_match("M")
