@@ -11,6 +11,10 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otel_lint.reporting.text import SourceLines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -87,7 +91,7 @@ def _colour(stream: object) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and bool(stream.isatty())
 
 
-def _source_line_reader() -> object:
+def _source_line_reader() -> SourceLines:
     from otel_lint.source import UnreadableSource, decode_source
 
     cache: dict[str, list[str] | None] = {}
@@ -137,7 +141,7 @@ def _run_check(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     render = FORMATS[arguments.output_format]
-    output = render(outcome.findings, outcome.rules, _source_line_reader(), _colour(sys.stdout))  # type: ignore[arg-type]
+    output = render(outcome.findings, outcome.rules, _source_line_reader(), _colour(sys.stdout))
     if output:
         print(output)
     if arguments.statistics:

@@ -90,7 +90,8 @@ def walk(root: Path, exclude: Iterable[str], base: Path) -> Iterator[Path]:
         stack.extend(reversed(folders))
 
 
-def _relative(path: Path, to: Path) -> str | None:
+def relative_path(path: Path, to: Path) -> str | None:
+    """``path`` relative to ``to`` in POSIX form, or None when it lies outside ``to``."""
     try:
         return path.absolute().relative_to(to.absolute()).as_posix()
     except ValueError:
@@ -106,10 +107,10 @@ def _ignored(
 ) -> bool:
     suffix = "/" if is_dir else ""
     for folder, spec in ignores:
-        relative = _relative(path, folder)
+        relative = relative_path(path, folder)
         if relative is not None and spec.match_file(relative + suffix):
             return True
-    relative = _relative(path, base)
+    relative = relative_path(path, base)
     return relative is not None and excluded.match_file(relative + suffix)
 
 
@@ -121,7 +122,7 @@ def discover(paths: Iterable[Path], exclude: Iterable[str], base: Path) -> list[
     excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
     for given in paths:
         if given.is_dir():
-            relative = _relative(given, base)
+            relative = relative_path(given, base)
             # A directory the user names is checked even if excluded, as a named file is.
             named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
             found: Iterable[Path] = walk(given, () if named_excluded else exclude, base)

@@ -18,7 +18,7 @@ from otel_lint import engine
 from otel_lint.baseline import new_findings, read_baseline, write_baseline
 from otel_lint.checks import CheckSettings
 from otel_lint.config import Settings, find_config, project_root, read_config_file
-from otel_lint.discovery import Target, discover
+from otel_lint.discovery import Target, discover, relative_path
 from otel_lint.facts import holds
 from otel_lint.findings import Finding
 from otel_lint.fixes import fix_until_stable
@@ -88,20 +88,11 @@ def load_settings(options: RunOptions) -> tuple[Settings, Path]:
     return settings, root
 
 
-def _per_file_ignored(
-    settings: Settings, root: Path
-) -> list[tuple[pathspec.PathSpec[Any], list[str]]]:
+def _per_file_ignored(settings: Settings) -> list[tuple[pathspec.PathSpec[Any], list[str]]]:
     return [
         (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
         for pattern, codes in settings.per_file_ignores.items()
     ]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.absolute().relative_to(root.absolute()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _postprocess(
@@ -111,8 +102,8 @@ def _postprocess(
     root: Path,
     codes: set[str],
 ) -> list[Finding]:
-    per_file = _per_file_ignored(settings, root)
-    where = {t.label: _relative(t.path, root) for t in targets}
+    per_file = _per_file_ignored(settings)
+    where = {t.label: relative_path(t.path, root) or t.path.as_posix() for t in targets}
     kept = []
     for finding in findings:
         if finding.code not in codes and finding.code != engine.UNUSED_NOQA:
