@@ -32,3 +32,22 @@ def test_plugin_example_can_fail(pytester: pytest.Pytester) -> None:
 def test_ci_commands_are_in_the_readme() -> None:
     assert _block_after("ci:install").strip().startswith("pip install -e '.[test]' && otel-lint check examples/")
     assert "pytest" in _block_after("ci:test")
+
+
+def test_rule_table_lists_every_rule_as_it_is() -> None:
+    from otel_lint.rule_model import load_rules
+
+    rows = set(re.findall(r"^\| (OTL\d{3}) \| ([a-z0-9-]+) \| (\w+) \|", README, re.MULTILINE))
+    assert rows == {(r.code, r.name, r.severity.value) for r in load_rules()}
+
+
+def test_shown_lint_output_is_what_the_linter_prints(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otel_lint.cli import main
+
+    shown = README.split("$ otel-lint check examples/tutorial_service\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert main(["check", "--no-cache", "examples/tutorial_service"]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in shown.splitlines() if line and line != "..." and line not in printed] == []
