@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from otel_lint.semconv import Registry, load_registry
+
+# Property tests: a small budget keeps CI quick; `HYPOTHESIS_PROFILE=thorough pytest ...` runs
+# many more examples by hand. Tests that set their own max_examples keep it in every profile.
+settings.register_profile("default", max_examples=25, deadline=None)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
