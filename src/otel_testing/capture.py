@@ -40,6 +40,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanContext
 
 from otel_testing.metric_accumulation import AccumulatingMetricReader
+from otel_testing.strays import StrayLogs, Strays, StraySpans, span_key
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,6 @@ class CaptureProblem:
     """Something the capture could not take over, said so that a person can fix it."""
 
     message: str
-
-
-def _span_key(span: ReadableSpan) -> tuple[int, int]:
-    context = span.get_span_context()
-    return (context.trace_id, context.span_id) if context is not None else (0, id(span))
 
 
 class OpenSpans(SpanProcessor):
@@ -63,12 +59,12 @@ class OpenSpans(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         with self._lock:
-            self._open[_span_key(span)] = span
+            self._open[span_key(span)] = span
 
     def on_end(self, span: ReadableSpan) -> None:
         with self._lock:
             # The SDK hands on_end a read-only copy, so spans are matched by their ids.
-            self._open.pop(_span_key(span), None)
+            self._open.pop(span_key(span), None)
 
     def spans(self) -> list[ReadableSpan]:
         with self._lock:
@@ -111,6 +107,25 @@ class CurrentSpanAtEmit(LogRecordProcessor):
         return True
 
 
+class _SessionSpanProcessor(SimpleSpanProcessor):
+    """Exports into the session's exporter, which outlives every provider it is attached to.
+
+    Code under test may shut down a provider (its own, or the global one); the SDK passes that on
+    to every processor, and the stock processor would then stop the shared exporter for the rest
+    of the session. Flushing is all a shutdown may do here.
+    """
+
+    def shutdown(self) -> None:
+        self.force_flush()
+
+
+class _SessionLogProcessor(SimpleLogRecordProcessor):
+    """The log counterpart of ``_SessionSpanProcessor``: a provider's shutdown only flushes."""
+
+    def shutdown(self) -> None:
+        self.force_flush()
+
+
 def _is_otel_logging_handler(handler: logging.Handler) -> bool:
     kind = type(handler)
     return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
@@ -140,8 +155,11 @@ class SessionCapture:
         self.metric_reader = AccumulatingMetricReader()
         self.open_spans = OpenSpans()
         self.log_notes = CurrentSpanAtEmit()
-        self._span_processor = SimpleSpanProcessor(self.span_exporter)
-        self._log_processor = SimpleLogRecordProcessor(self.log_exporter)
+        self.strays = Strays()
+        self._stray_spans = StraySpans(self.strays)
+        self._stray_logs = StrayLogs(self.strays)
+        self._span_processor = _SessionSpanProcessor(self.span_exporter)
+        self._log_processor = _SessionLogProcessor(self.log_exporter)
 
         self.tracer_provider: TracerProvider = TracerProvider()
         self.meter_provider: MeterProvider = MeterProvider(metric_readers=[self.metric_reader])
@@ -156,6 +174,17 @@ class SessionCapture:
         self.problems: list[CaptureProblem] = []
         #: Problems found when installing, reported to every test that asks for telemetry.
         self.session_problems: list[CaptureProblem] = []
+        #: What the current test did that later tests would feel; reported as warnings.
+        self.notices: list[str] = []
+        self._test_name = ""
+        self._threads_at_start: frozenset[int] = frozenset()
+        self._observables_at_start: dict[int, int] = {}
+        for provider, kind in (
+            (self.tracer_provider, "TracerProvider"),
+            (self.meter_provider, "MeterProvider"),
+            (self.logger_provider, "LoggerProvider"),
+        ):
+            self._keep_running(provider, kind)
         self._restore_setters: list[Callable[[], None]] = []
         self._log_bridge: logging.Handler | None = None
         self._active_sessions = 0
@@ -164,11 +193,31 @@ class SessionCapture:
 
     def _attach_tracing(self, provider: TracerProvider) -> None:
         provider.add_span_processor(self.open_spans)
+        provider.add_span_processor(self._stray_spans)
         provider.add_span_processor(self._span_processor)
 
     def _attach_logging(self, provider: LoggerProvider) -> None:
         provider.add_log_record_processor(self.log_notes)
+        provider.add_log_record_processor(self._stray_logs)
         provider.add_log_record_processor(self._log_processor)
+
+    def _keep_running(
+        self, provider: TracerProvider | MeterProvider | LoggerProvider, kind: str
+    ) -> None:
+        # The session's providers must outlive every test; a test that exercises an
+        # application's shutdown path would otherwise end capturing for the rest of the process.
+        # (The SDK's exit handler holds the original bound method and still shuts down at exit.)
+        flush = provider.force_flush
+
+        def shutdown(*args: object, **kwargs: object) -> None:
+            flush()
+            self.notices.append(
+                f"the test called shutdown() on the {kind} that otel-testing installed for the "
+                "session; it was flushed and kept running, so that later tests are still "
+                "captured. To test a shutdown path, give the code a provider of its own."
+            )
+
+        provider.shutdown = shutdown  # type: ignore[method-assign]
 
     def install_globals(self) -> None:
         """Make the providers global, or attach to SDK providers that were set before us."""
@@ -265,23 +314,63 @@ class SessionCapture:
 
     # --- one test -----------------------------------------------------------------------------
 
-    def start_test(self, drain_metrics: bool) -> None:
+    def start_test(self, drain_metrics: bool, name: str = "") -> None:
         """Forget everything earlier tests left behind."""
         self.span_exporter.clear()
         self.log_exporter.clear()
         self.log_notes.clear()
         self.open_spans.clear()
         self.problems.clear()
+        self.notices.clear()
+        self.strays.start_test()
+        self._test_name = name
+        self._threads_at_start = frozenset(
+            thread.ident for thread in threading.enumerate() if thread.ident is not None
+        )
+        self._observables_at_start = {
+            id(provider): len(_observable_instruments(provider))
+            for provider in self.meter_providers
+        }
         if drain_metrics:
             for reader in self.metric_readers:
                 reader.start_test()
 
+    def test_notices(self) -> list[str]:
+        """Everything the current test should be told about what it left behind or received."""
+        notices = list(self.notices)
+        created = [
+            instrument_name
+            for provider in self.meter_providers
+            for instrument_name in _observable_instruments(provider)[
+                self._observables_at_start.get(id(provider), 0) :
+            ]
+        ]
+        if created:
+            names = ", ".join(repr(name) for name in created)
+            notices.append(
+                f"the test created observable instrument(s) {names}; OpenTelemetry cannot "
+                "unregister them, so their callbacks keep reporting in every later test of this "
+                "process. Create observable instruments at import time or in a session-scoped "
+                "fixture, or give the code the `meter_provider` fixture's provider only where "
+                "that is intended."
+            )
+        stray = self.strays.report()
+        if stray is not None:
+            notices.append(stray)
+        return notices
+
     def end_test(self) -> None:
         """Let go of this test's telemetry, so a long suite does not grow from test to test."""
+        self.strays.end_test(
+            self._test_name,
+            self._threads_at_start,
+            (span_key(span) for span in self.open_spans.spans()),
+        )
         self.span_exporter.clear()
         self.log_exporter.clear()
         self.log_notes.clear()
         self.open_spans.clear()
+        self.notices.clear()
         for reader in self.metric_readers:
             reader.clear()
 
@@ -293,12 +382,22 @@ class SessionCapture:
             logger_provider.force_flush()
 
     def finished_spans(self) -> tuple[ReadableSpan, ...]:
+        """This test's finished spans, without those that earlier tests left running."""
         self.flush()
-        return self.span_exporter.get_finished_spans()
+        return tuple(
+            span
+            for span in self.span_exporter.get_finished_spans()
+            if not self.strays.is_stray_span(span_key(span))
+        )
 
     def log_records(self) -> tuple[ReadableLogRecord, ...]:
+        """This test's log records, without those of threads that earlier tests left running."""
         self.flush()
-        return self.log_exporter.get_finished_logs()
+        return tuple(
+            record
+            for record in self.log_exporter.get_finished_logs()
+            if not self.strays.is_stray_log(record.log_record)
+        )
 
 
 def _wrap_setter(
@@ -314,6 +413,17 @@ def _wrap_setter(
         setattr(module, name, original)
 
     return restore
+
+
+def _observable_instruments(provider: MeterProvider) -> list[str]:
+    """Names of the provider's asynchronous instruments, in the order they were created."""
+    # The SDK keeps them in a private list and offers no public way to enumerate instruments;
+    # an SDK without it just means no notice about observables created during a test.
+    consumer = getattr(provider, "_measurement_consumer", None)
+    instruments = getattr(consumer, "_async_instruments", None)
+    if not isinstance(instruments, list):
+        return []
+    return [str(getattr(instrument, "name", "?")) for instrument in instruments]
 
 
 def current_span_context() -> SpanContext:

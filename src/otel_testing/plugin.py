@@ -33,7 +33,8 @@ _STARTED = pytest.StashKey[bool]()
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
-    """A test left a span open or a span context current; it would leak into the next test."""
+    """A test left something behind (an open span, a current context, a running thread, an
+    observable instrument, a shut-down provider) that later tests of the process would feel."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,7 +86,7 @@ def _fixture_names(item: pytest.Item) -> frozenset[str]:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     drain = _is_strict(item) or bool(_fixture_names(item) & _METRIC_FIXTURES)
-    session_capture().start_test(drain_metrics=drain)
+    session_capture().start_test(drain_metrics=drain, name=item.nodeid)
     return (yield)
 
 
@@ -114,6 +115,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
 
 
 def _report_leaks(capture: SessionCapture) -> None:
+    for notice in capture.test_notices():
+        warnings.warn(OpenTelemetryLeakWarning(notice), stacklevel=2)
     still_open = capture.open_spans.spans()
     if still_open:
         names = ", ".join(repr(s.name) for s in still_open)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,47 +121,21 @@ def test_xdist_and_random_order_give_the_same_results_as_a_plain_run(
     assert first["metrics"]["suite.queue"]["points"][0]["value"] == 3
 
 
-MEMORY_SUITE = """
-import logging, tracemalloc, json, os
-import pytest
-from opentelemetry import metrics, trace
-
-tracer = trace.get_tracer("mem")
-counter = metrics.get_meter("mem").create_counter("mem.calls", unit="{call}")
-SAMPLES = {}
-
-def setup_module():
-    tracemalloc.start()
-
-@pytest.mark.parametrize("n", range(300))
-def test_many(n, telemetry):
-    with tracer.start_as_current_span("work") as span:
-        span.set_attribute("mem.payload", "x" * 200)
-        logging.getLogger("mem").warning("record %d", n)
-    counter.add(1, {"mem.kind": "a"})
-    assert len(telemetry.spans) == 1 and telemetry.metrics.value("mem.calls") == 1
-    if n in (100, 299):
-        # Only memory still held that OpenTelemetry or the plugin allocated: pytest keeps a
-        # report per test, which is not ours to measure.
-        ours = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(True, "*opentelemetry*"),
-             tracemalloc.Filter(True, "*otel_testing*")]
-        )
-        SAMPLES[n] = sum(stat.size for stat in ours.statistics("filename"))
-    if n == 299:
-        with open(os.environ["MEMORY_OUT"], "w") as f:
-            json.dump(SAMPLES, f)
-"""
-
-
-def test_memory_stays_flat_over_many_tests(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    pytester.makepyfile(test_memory=MEMORY_SUITE)
-    out = tmp_path / "memory.json"
-    pytester._monkeypatch.setenv("MEMORY_OUT", str(out))
-    pytester.runpytest_subprocess("-p", "no:randomly", "-q").assert_outcomes(passed=300)
-    samples = json.loads(out.read_text())
-    growth = samples["299"] - samples["100"]
-    # 200 more tests, each capturing a span with a 200-byte attribute (kept: ~200 kB with the span
-    # objects), a log and a metric point. Measured: ~64 kB, nearly all of it one attributes dict
-    # per test that the SDK's metric storage keeps (allocated in counter.add), not the capture.
-    assert growth < 120_000, f"memory grew by {growth} bytes from test 100 to test 300"
+def test_memory_stays_flat_over_many_tests() -> None:
+    # bench/plugin_memory.py runs the same generated suite with the plugin and `telemetry`, and
+    # with neither; pytest keeps a report per test either way (~3 kB), so what counts is the
+    # difference of the two growths. Measured: ~125 B per test, all of it in pytest's own
+    # per-test objects (the new objects after test 100 are the same in both runs). One retained
+    # span with its 200-byte attribute, or one retained log record, is well over 1 kB.
+    script = Path(__file__).parents[2] / "bench" / "plugin_memory.py"
+    completed = subprocess.run(
+        [sys.executable, str(script), "--tests", "400", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    figures = json.loads(completed.stdout)
+    assert figures["plugin"]["tests"] == 300
+    assert figures["bare"]["traced_bytes"] > 0  # the measurement sees pytest's own growth
+    assert figures["added_per_test"] < 512, figures
