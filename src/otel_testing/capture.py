@@ -316,9 +316,7 @@ class SessionCapture:
 
     def start_test(self, drain_metrics: bool, name: str = "") -> None:
         """Forget everything earlier tests left behind."""
-        self.span_exporter.clear()
-        self.log_exporter.clear()
-        self.log_notes.clear()
+        self.forget_captured(drain_metrics)
         self.open_spans.clear()
         self.problems.clear()
         self.notices.clear()
@@ -331,6 +329,12 @@ class SessionCapture:
             id(provider): len(_observable_instruments(provider))
             for provider in self.meter_providers
         }
+
+    def forget_captured(self, drain_metrics: bool) -> None:
+        """Drop the telemetry captured so far; metric values start from zero again if asked."""
+        self.span_exporter.clear()
+        self.log_exporter.clear()
+        self.log_notes.clear()
         if drain_metrics:
             for reader in self.metric_readers:
                 reader.start_test()

@@ -30,6 +30,7 @@ from otel_testing.telemetry import Telemetry
 #: Fixtures whose test needs metric values that start from zero (a collection at test start).
 _METRIC_FIXTURES = frozenset({"telemetry", "metric_reader", "meter_provider"})
 _STARTED = pytest.StashKey[bool]()
+_NAMESPACES = pytest.StashKey[tuple[str, ...]]()
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
@@ -45,6 +46,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail every test whose emitted telemetry violates the semantic conventions",
     )
+    parser.addini(
+        "otel_namespaces",
+        type="linelist",
+        help="the project's own attribute namespaces for the convention check "
+        "(default: `namespaces` in [tool.otel-lint] of pyproject.toml)",
+    )
+
+
+def project_namespaces(config: pytest.Config) -> tuple[str, ...]:
+    """The project's own namespaces, read once per session and only when a check needs them."""
+    cached = config.stash.get(_NAMESPACES, None)
+    if cached is not None:
+        return cached
+    namespaces: tuple[str, ...] = tuple(config.getini("otel_namespaces"))
+    if not namespaces:
+        # Imported here: the linter's configuration pulls in pydantic, which suites that never
+        # check conventions should not pay for.
+        from otel_lint.config import ConfigError, find_config, read_config_file
+
+        path = find_config(config.rootpath)
+        if path is not None:
+            try:
+                namespaces = tuple(read_config_file(path).namespaces)
+            except ConfigError as error:
+                raise pytest.UsageError(f"otel-testing: {error}") from None
+    config.stash[_NAMESPACES] = namespaces
+    return namespaces
+
+
+def _namespaces_in_test(config: pytest.Config) -> tuple[str, ...]:
+    # Inside a test a usage error would show as a traceback; a failure says the same plainly.
+    try:
+        return project_namespaces(config)
+    except pytest.UsageError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def _start(config: pytest.Config) -> None:
@@ -64,6 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "otel_strict: fail the test if its telemetry violates the semantic conventions",
     )
+    if config.getoption("otel_strict", False):
+        project_namespaces(config)  # a broken configuration stops the run before any test
     _start(config)
 
 
@@ -99,7 +137,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if problems:
             pytest.fail("\n".join(p.message for p in problems), pytrace=False)
     if _is_strict(item):
-        violations = Telemetry(capture).check_semconv()
+        violations = Telemetry(capture).check_semconv(
+            own_namespaces=_namespaces_in_test(item.config)
+        )
         if violations:
             pytest.fail(violations_report(violations), pytrace=False)
     return result
@@ -146,9 +186,9 @@ def _report_leaks(capture: SessionCapture) -> None:
 
 
 @pytest.fixture
-def telemetry() -> Telemetry:
+def telemetry(pytestconfig: pytest.Config) -> Telemetry:
     """This test's spans, metrics and logs, from the global providers the plugin installed."""
-    return Telemetry(session_capture())
+    return Telemetry(session_capture(), lambda: _namespaces_in_test(pytestconfig))
 
 
 @pytest.fixture

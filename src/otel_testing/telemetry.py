@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from otel_lint.semconv import Registry
@@ -22,8 +22,13 @@ class Telemetry:
     after more work sees that work.
     """
 
-    def __init__(self, capture: SessionCapture) -> None:
+    def __init__(
+        self,
+        capture: SessionCapture,
+        project_namespaces: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
         self._capture = capture
+        self._project_namespaces = project_namespaces
 
     @property
     def spans(self) -> Spans:
@@ -40,9 +45,15 @@ class Telemetry:
         return Logs([LogRecordView.of(r, current.get(id(r.log_record))) for r in records])
 
     def check_semconv(
-        self, registry: Registry | None = None, own_namespaces: Iterable[str] = ()
+        self, registry: Registry | None = None, own_namespaces: Iterable[str] | None = None
     ) -> list[Violation]:
-        """Convention violations in everything captured so far, with the linter's rule codes."""
+        """Convention violations in everything captured so far, with the linter's rule codes.
+
+        ``own_namespaces`` defaults to the project's: the ``otel_namespaces`` ini option, else
+        ``namespaces`` in ``[tool.otel-lint]``, as the linter reads it.
+        """
+        if own_namespaces is None:
+            own_namespaces = self._project_namespaces()
         return check_semconv(self.spans, self.metrics, self.logs, registry, own_namespaces)
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,4 +63,4 @@ class Telemetry:
 
     def clear(self) -> None:
         """Forget what was captured so far in this test (for example, set-up traffic)."""
-        self._capture.start_test(drain_metrics=True)
+        self._capture.forget_captured(drain_metrics=True)

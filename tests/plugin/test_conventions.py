@@ -77,6 +77,53 @@ def test_otel_strict_marker(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*FAILED*test_d*"])
 
 
+NAMESPACE_SUITE = """
+from opentelemetry import trace
+
+def test_custom_key_in_a_convention_namespace(telemetry):
+    with trace.get_tracer("t").start_as_current_span("s") as span:
+        span.set_attribute("db.tenant", "blue")
+    assert [v.name for v in telemetry.check_semconv()] == EXPECTED
+"""
+
+
+@pytest.mark.parametrize(
+    ("configuration", "expected"),
+    [
+        ("", ["db.tenant"]),
+        ('[tool.otel-lint]\nnamespaces = ["db.tenant"]\n', []),
+        ('[tool.otel-lint]\nnamespaces = ["db.other"]\n', ["db.tenant"]),
+        ("[pytest]\notel_namespaces = db.tenant\n", []),
+    ],
+)
+def test_own_namespaces_come_from_the_project_configuration(
+    pytester: pytest.Pytester, configuration: str, expected: list[str]
+) -> None:
+    # The strict gate and check_semconv() judge as the linter does for the same project.
+    if configuration.startswith("[pytest]"):
+        pytester.makeini(configuration)
+    elif configuration:
+        pytester.makepyprojecttoml(configuration)
+    pytester.makepyfile(NAMESPACE_SUITE.replace("EXPECTED", repr(expected)))
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+    strict = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
+    strict.assert_outcomes(**({"failed": 1} if expected else {"passed": 1}))
+
+
+def test_a_broken_project_configuration_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.otel-lint]\nnamespaces = "db.tenant"\n')
+    pytester.makepyfile(NAMESPACE_SUITE.replace("EXPECTED", "[]"))
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
+    result.stderr.fnmatch_lines(["*otel-testing: *namespaces*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.no_fnmatch_line("*Traceback*")
+    # Without --otel-strict the configuration is read only when a test checks conventions.
+    lazy = pytester.runpytest_subprocess("-p", "no:randomly")
+    lazy.assert_outcomes(failed=1)
+    lazy.stdout.fnmatch_lines(["*otel-testing: *`namespaces`: Input should be a valid list*"])
+    lazy.stdout.no_fnmatch_line("*UsageError*")
+
+
 @pytest.mark.parametrize(
     "value",
     [
