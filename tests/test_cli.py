@@ -56,8 +56,11 @@ def test_exit_zero_flag_and_usage_errors(project: Path, capsys: pytest.CaptureFi
         main(["check", "--select", "NOPE", "bad.py"])
     assert exited.value.code == 2
     assert "not a rule code" in capsys.readouterr().err
-    code, _, err = run(capsys, "check", "missing.py")
-    assert code == 2 and "no such file" in err
+    # A path that does not exist is a finding, as in ruff (E902): the other paths are still checked.
+    code, out, _ = run(capsys, "check", "missing.py", "bad.py")
+    assert code == 1
+    assert "missing.py:1:1: OTL000 file could not be checked: No such file or directory" in out
+    assert "bad.py:1:20: OTL301" in out
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])
     assert exited.value.code == 2

@@ -1,11 +1,13 @@
 """The ``otel-lint`` command: arguments in, a run, output and an exit code out.
 
-Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error.
+Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error, or fixes that
+could not be written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections import Counter
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="do not read or write the results cache"
     )
     check.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="follow symlinks to directories, and to files outside the directories walked",
+    )
+    check.add_argument(
         "--report-unused-noqa",
         action="store_true",
         default=None,
@@ -98,10 +106,11 @@ def _source_line_reader() -> SourceLines:
 
     def read(path: str, line: int) -> str | None:
         if path not in cache:
-            try:
-                cache[path] = decode_source(Path(path).read_bytes()).text.splitlines()
-            except (OSError, UnreadableSource):
-                cache[path] = None
+            cache[path] = None
+            # Not a pipe or a device: reading one could block forever (an OTL000 names it).
+            if Path(path).is_file():
+                with contextlib.suppress(OSError, UnreadableSource):
+                    cache[path] = decode_source(Path(path).read_bytes()).text.splitlines()
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -126,15 +135,18 @@ def _run_check(arguments: argparse.Namespace) -> int:
         write_baseline=arguments.write_baseline,
         report_unused_noqa=arguments.report_unused_noqa,
         use_cache=not arguments.no_cache,
+        follow_symlinks=arguments.follow_symlinks,
     )
-    missing = [str(p) for p in options.paths if not p.exists() and not p.is_symlink()]
-    if missing:
-        print(f"otel-lint: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_ERROR
     outcome = run_lint(options)
     for fixed in outcome.fixed:
         noun = "fix" if fixed.fixes == 1 else "fixes"
         print(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied", file=sys.stderr)
+    for unwritten in outcome.unwritten:
+        print(
+            f"otel-lint: error: could not write the fixes to {unwritten.path}: "
+            f"{unwritten.reason}; the file is unchanged",
+            file=sys.stderr,
+        )
     if outcome.baseline_written is not None:
         print(
             f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}",
@@ -153,6 +165,8 @@ def _run_check(arguments: argparse.Namespace) -> int:
             )
     if outcome.baselined:
         print(f"({outcome.baselined} findings hidden by the baseline)", file=sys.stderr)
+    if outcome.unwritten:
+        return EXIT_ERROR
     if arguments.exit_zero or arguments.write_baseline is not None:
         return EXIT_CLEAN
     return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
@@ -204,12 +218,25 @@ def _run_rule(code: str) -> int:
     return EXIT_CLEAN
 
 
+def _never_fail_on_odd_names() -> None:
+    """Let output carry paths that are not valid text (``b"\\xff.py"`` on Linux) as escapes.
+
+    Such a name reaches Python as a lone surrogate, which a strict UTF-8 stream refuses to print.
+    In JSON the escape reads back as the same name.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; never lets a traceback reach the user."""
     from otel_lint.baseline import BaselineError
     from otel_lint.config import ConfigError
     from otel_lint.rule_model import RuleFileError
 
+    _never_fail_on_odd_names()
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:

@@ -1,14 +1,20 @@
 """Which files a run checks: the paths given, directories walked for ``*.py``.
 
 Walking skips what ``.gitignore`` files and the configured ``exclude`` patterns skip (gitignore
-syntax, matched with pathspec) and does not follow symlinks to directories, so a symlink loop or
-a link that leaves the tree costs nothing. A file or directory named explicitly is always
-checked, as ruff does without ``--force-exclude``.
+syntax, matched with pathspec). It does not follow symlinks to directories, and checks a symlink
+to a file only when the file lies inside the directory being walked, so a symlink loop or a link
+that leaves the tree costs nothing; ``follow_symlinks`` follows both, visiting each real directory
+once, which also ends loops. Broken and looping links met on the walk are skipped, as are pipes,
+sockets and devices. A file or directory named explicitly is always checked, as ruff does without
+``--force-exclude``. A named path that cannot be checked (missing, not a regular file) and a
+directory that cannot be read are each a ``Problem`` the run reports; every other path is still
+checked.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +49,37 @@ class Target:
     path: Path
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A path that cannot be checked, and why (``No such file or directory``)."""
+
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """The files to check, once each in a stable order, and the paths that could not be."""
+
+    targets: tuple[Target, ...]
+    problems: tuple[Problem, ...] = ()
+
+
 def _read_gitignore(folder: Path) -> list[str]:
+    """The folder's .gitignore patterns; like git, a line that is not a pattern is ignored."""
     try:
-        return (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+    return [line for line in lines if _is_pattern(line)]
+
+
+def _is_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 def _label(path: Path) -> str:
@@ -55,9 +87,25 @@ def _label(path: Path) -> str:
     return text[2:] if text.startswith("./") else text
 
 
-def walk(root: Path, exclude: Iterable[str], base: Path) -> Iterator[Path]:
-    """Python files under ``root``; ``exclude`` patterns are relative to ``base``."""
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError):  # a loop that resolve() gives up on
+        return False
+
+
+def _walk(
+    root: Path, exclude: Iterable[str], base: Path, follow_symlinks: bool
+) -> Iterator[Path | Problem]:
     excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+    real_root = root.resolve()
+    # Following links, the real directories met so far: a loop, or a second way into a folder
+    # already walked, ends there instead of walking it again.
+    visited = {real_root}
     # Each folder's .gitignore applies below it: keep (folder, spec) pairs on the way down.
     stack: list[tuple[Path, list[tuple[Path, pathspec.PathSpec[Any]]]]] = [(root, [])]
     while stack:
@@ -67,27 +115,45 @@ def walk(root: Path, exclude: Iterable[str], base: Path) -> Iterator[Path]:
             ignores = [*ignores, (folder, pathspec.GitIgnoreSpec.from_lines(lines))]
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
+        except OSError as error:
+            yield Problem(_label(folder), f"directory could not be read: {_reason(error)}")
             continue
         folders = []
         for entry in entries:
             path = Path(entry.path)
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()  # follows a symlink to a file
+                link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=follow_symlinks)
+                is_file = not is_dir and entry.is_file()  # follows a link; False if it is broken
             except OSError:
                 continue
             if is_dir and entry.name in _ALWAYS_SKIPPED:
                 continue
             if not is_dir and not (is_file and entry.name.endswith(".py")):
                 continue
+            if link and not follow_symlinks and not _inside(path, real_root):
+                continue
             if _ignored(path, is_dir, ignores, excluded, base):
                 continue
+            if is_dir and follow_symlinks:
+                real = path.resolve()
+                if real in visited:
+                    continue
+                visited.add(real)
             if is_dir:
                 folders.append((path, ignores))
             else:
                 yield path
         stack.extend(reversed(folders))
+
+
+def walk(
+    root: Path, exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
+) -> Iterator[Path]:
+    """Python files under ``root``; ``exclude`` patterns are relative to ``base``."""
+    for found in _walk(root, exclude, base, follow_symlinks):
+        if isinstance(found, Path):
+            yield found
 
 
 def relative_path(path: Path, to: Path) -> str | None:
@@ -114,23 +180,43 @@ def _ignored(
     return relative is not None and excluded.match_file(relative + suffix)
 
 
-def discover(paths: Iterable[Path], exclude: Iterable[str], base: Path) -> list[Target]:
-    """Every file to check, once each, in a stable order."""
+def _named(
+    given: Path, exclude: list[str], base: Path, follow_symlinks: bool
+) -> Iterable[Path | Problem]:
+    """What one path on the command line stands for."""
+    try:
+        mode = given.stat().st_mode  # follows a link: a named link is checked as its target
+    except OSError as error:
+        return [Problem(_label(given), _reason(error))]
+    if stat.S_ISREG(mode):
+        return [given]
+    if not stat.S_ISDIR(mode):
+        # Reading a pipe or a device could block forever or never end.
+        return [Problem(_label(given), "not a regular file or directory")]
+    relative = relative_path(given, base)
+    excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
+    # A directory the user names is checked even if excluded, as a named file is.
+    named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
+    return _walk(given, () if named_excluded else exclude, base, follow_symlinks)
+
+
+def discover(
+    paths: Iterable[Path], exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
+) -> Discovered:
+    """Every file to check, once each, in an order that does not depend on the order given."""
     exclude = list(exclude)
     seen: set[Path] = set()
     targets: list[Target] = []
-    excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
-    for given in paths:
-        if given.is_dir():
-            relative = relative_path(given, base)
-            # A directory the user names is checked even if excluded, as a named file is.
-            named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
-            found: Iterable[Path] = walk(given, () if named_excluded else exclude, base)
-        else:
-            found = [given]
-        for path in found:
-            key = path.absolute()
+    problems: dict[str, Problem] = {}
+    # Sorted, so that when two paths given reach the same file (``a.py`` and ``/abs/a.py``) the
+    # label it is reported under does not depend on which came first.
+    for given in sorted(set(paths)):
+        for found in _named(given, exclude, base, follow_symlinks):
+            if isinstance(found, Problem):
+                problems.setdefault(found.label, found)
+                continue
+            key = found.absolute()
             if key not in seen:
                 seen.add(key)
-                targets.append(Target(_label(path), path))
-    return targets
+                targets.append(Target(_label(found), found))
+    return Discovered(tuple(targets), tuple(problems.values()))

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ast_grep_py import SgRoot
 
 from otel_lint.engine import syntax_error
 from otel_lint.findings import Finding, Fix
+from otel_lint.source import UnreadableSource, decode_source, encode_source
 
 
 @dataclass(frozen=True)
 class FixOutcome:
     text: str
     applied: int
+
+
+@dataclass(frozen=True)
+class FixedFile:
+    path: str
+    fixes: int
+
+
+@dataclass(frozen=True)
+class UnwrittenFix:
+    """Fixes that could not be written; the file was left as it was."""
+
+    path: str
+    reason: str
 
 
 def apply_fixes(text: str, fixes: Iterable[Fix]) -> FixOutcome:
@@ -52,3 +72,62 @@ def fix_until_stable(
             break
         text, total = outcome.text, total + outcome.applied
     return FixOutcome(text, total)
+
+
+class _ChangedMeanwhile(Exception):
+    """The file no longer holds the bytes the fixes were computed from."""
+
+
+def fix_file(
+    label: str, path: Path, lint: Callable[[str], list[Finding]]
+) -> FixedFile | UnwrittenFix | None:
+    """Fix one file in place; None when there is nothing to fix or it can no longer be read.
+
+    The fixed text is encoded as the file was (its coding cookie's encoding, its BOM; line endings
+    are never touched) and replaces the file atomically, so the file holds either its old bytes or
+    the new ones, whatever happens meanwhile.
+    """
+    try:
+        data = path.read_bytes()
+        source = decode_source(data)
+    except (OSError, UnreadableSource):
+        return None  # it went away or changed into something else since it was checked
+    outcome = fix_until_stable(source.text, lint)
+    if not outcome.applied or outcome.text == source.text:
+        return None
+    try:
+        _replace(path, data, encode_source(outcome.text, source))
+    except _ChangedMeanwhile:
+        return UnwrittenFix(label, "the file changed while it was being fixed")
+    except UnicodeEncodeError as error:
+        return UnwrittenFix(label, f"the fixed text cannot be written as {error.encoding}")
+    except OSError as error:
+        return UnwrittenFix(label, error.strerror or str(error))
+    return FixedFile(label, outcome.applied)
+
+
+def _replace(path: Path, expected: bytes, data: bytes) -> None:
+    """Write ``data`` over ``path`` if it still holds ``expected``, or leave it as it was.
+
+    The new bytes go to a temporary file beside the real file (through a symlink, not over it),
+    reach the disk, take the file's mode and owner, and only then are renamed over it.
+    """
+    real = path.resolve()
+    status = real.stat()
+    # A short fixed prefix: a name near the 255-byte limit must not make the temporary's too long.
+    handle, temporary = tempfile.mkstemp(dir=real.parent, prefix=".otel-lint-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        with contextlib.suppress(OSError):  # only root may give a file to another user
+            os.chown(temporary, status.st_uid, status.st_gid)
+        if real.read_bytes() != expected:
+            raise _ChangedMeanwhile
+        os.replace(temporary, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -32,7 +32,8 @@ def _environment_key() -> str:
 def entry_path(job: Job, data: bytes) -> Path:
     digest = hashlib.blake2b(digest_size=16)
     for part in (_environment_key(), job.target.label, repr(job.codes), repr(job.settings)):
-        digest.update(part.encode())
+        # surrogateescape: a file name that is not valid UTF-8 (b"\xff.py") is still a key.
+        digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
     digest.update(data)
     name = digest.hexdigest()

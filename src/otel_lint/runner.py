@@ -18,13 +18,12 @@ from otel_lint import engine
 from otel_lint.baseline import new_findings, read_baseline, write_baseline
 from otel_lint.checks import CheckSettings
 from otel_lint.config import Settings, find_config, project_root, read_config_file
-from otel_lint.discovery import Target, discover, relative_path
+from otel_lint.discovery import Discovered, Target, discover, relative_path
 from otel_lint.facts import holds
 from otel_lint.findings import Finding
-from otel_lint.fixes import fix_until_stable
+from otel_lint.fixes import FixedFile, UnwrittenFix, fix_file
 from otel_lint.rule_model import Rule, load_rules
-from otel_lint.semconv import load_registry, write_atomically
-from otel_lint.source import UnreadableSource, decode_source, encode_source
+from otel_lint.semconv import load_registry
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,7 @@ class RunOptions:
     write_baseline: Path | None = None
     report_unused_noqa: bool | None = None
     use_cache: bool = True
-
-
-@dataclass(frozen=True)
-class FixedFile:
-    path: str
-    fixes: int
+    follow_symlinks: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +50,8 @@ class RunOutcome:
     files: int
     rules: tuple[Rule, ...]
     fixed: tuple[FixedFile, ...] = ()
+    #: Files whose fixes could not be written (left as they were), and why.
+    unwritten: tuple[UnwrittenFix, ...] = ()
     baseline_written: int | None = None
     #: How many findings the baseline accounted for and hid.
     baselined: int = 0
@@ -79,12 +75,26 @@ def enabled_codes(rules: Sequence[Rule], select: Sequence[str], ignore: Sequence
     return [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
 
 
+def _start(paths: Sequence[Path]) -> Path:
+    """Where the search for the configuration starts: the folder holding every path given.
+
+    Not the first path: the settings, and so the findings, must not depend on the order of the
+    paths (pre-commit and editors pass them in any order).
+    """
+    if not paths:
+        return Path(".").absolute()
+    absolute = [Path(os.path.abspath(path)) for path in paths]
+    if len(absolute) == 1:
+        return absolute[0]
+    return Path(os.path.commonpath(absolute))
+
+
 def load_settings(options: RunOptions) -> tuple[Settings, Path]:
     """The settings that apply, and the project root. Raises ConfigError with the key named."""
-    start = options.paths[0] if options.paths else Path(".")
-    config_path = options.config or find_config(start.absolute())
+    start = _start(options.paths)
+    config_path = options.config or find_config(start)
     settings = read_config_file(config_path) if config_path else Settings()
-    root = project_root(start.absolute(), config_path)
+    root = project_root(start, config_path)
     return settings, root
 
 
@@ -125,21 +135,15 @@ def _fix_files(
     rules: Sequence[Rule],
     check_settings: CheckSettings,
     facts_of: dict[str, frozenset[str]],
-) -> list[FixedFile]:
+) -> list[FixedFile | UnwrittenFix]:
     registry = load_registry()
     by_label = {t.label: t for t in targets}
     fixable = sorted({f.path for f in findings if f.fix is not None})
-    fixed = []
+    done: list[FixedFile | UnwrittenFix] = []
     for label in fixable:
         target = by_label.get(label)
         if target is None:
             continue
-        try:
-            data = target.path.read_bytes()
-            source = decode_source(data)
-        except (OSError, UnreadableSource):
-            continue
-
         facts = facts_of.get(label, frozenset())
 
         def lint(text: str, label: str = label, facts: frozenset[str] = facts) -> list[Finding]:
@@ -148,18 +152,10 @@ def _fix_files(
             )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 
-        outcome = fix_until_stable(source.text, lint)
-        if outcome.applied and outcome.text != source.text:
-            _write_keeping_mode(target.path, encode_source(outcome.text, source))
-            fixed.append(FixedFile(label, outcome.applied))
-    return fixed
-
-
-def _write_keeping_mode(path: Path, data: bytes) -> None:
-    """Replace the file atomically (an interrupted write never truncates it), keeping its mode."""
-    mode = path.stat().st_mode & 0o7777
-    write_atomically(path, data)
-    os.chmod(path, mode)
+        outcome = fix_file(label, target.path, lint)
+        if outcome is not None:
+            done.append(outcome)
+    return done
 
 
 def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
@@ -205,9 +201,26 @@ def _resolve_by_project(
         resolved = engine.resolve(group, context[folder], report_unused_noqa=unused)
         findings.extend(resolved.findings)
         facts[folder] = resolved.facts
+    # Paths that could not be checked belong to no project: their OTL000 stands on its own.
+    grouped = {t.label for group in projects.values() for t in group}
+    findings.extend(f for r in results if r.label not in grouped for f in r.findings)
     findings.sort(key=Finding.sort_key)
     every = frozenset().union(*facts.values())
     return engine.RunResult(tuple(findings), len(results), every), facts
+
+
+def _check(
+    found: Discovered,
+    codes: Sequence[str],
+    settings: CheckSettings,
+    options: RunOptions,
+) -> list[engine.FileResult]:
+    """Every file's result, and one ``OTL000`` result for each path that could not be checked."""
+    results = engine.check_files(found.targets, codes, settings, options.jobs, options.use_cache)
+    return results + [
+        engine.FileResult(p.label, findings=(engine.unreadable(p.label, p.reason),))
+        for p in found.problems
+    ]
 
 
 def run_lint(options: RunOptions) -> RunOutcome:
@@ -220,13 +233,15 @@ def run_lint(options: RunOptions) -> RunOutcome:
     codes = set(enabled_codes(all_rules, select, ignore))
     rules = tuple(rule for rule in all_rules if rule.code in codes)
     check_settings = CheckSettings(tuple(settings.namespaces), tuple(settings.bounded))
-    targets = discover(options.paths, settings.exclude, root)
+    follow = (
+        options.follow_symlinks if options.follow_symlinks is not None else settings.follow_symlinks
+    )
+    found = discover(options.paths, settings.exclude, root, follow_symlinks=follow)
+    targets = found.targets
     baseline = read_baseline(options.baseline) if options.baseline else None
 
     codes_run = [r.code for r in rules]
-    results = engine.check_files(
-        targets, codes_run, check_settings, options.jobs, options.use_cache
-    )
+    results = _check(found, codes_run, check_settings, options)
     unused = (
         options.report_unused_noqa
         if options.report_unused_noqa is not None
@@ -241,16 +256,14 @@ def run_lint(options: RunOptions) -> RunOutcome:
     resolved, project_facts = _resolve_by_project(results, targets, projects, context, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
-    fixed: list[FixedFile] = []
+    done: list[FixedFile | UnwrittenFix] = []
     if options.fix and any(f.fix is not None for f in findings):
         facts_of = {
             t.label: project_facts[folder] for folder, members in projects.items() for t in members
         }
-        fixed = _fix_files(findings, targets, rules, check_settings, facts_of)
-        if fixed:
-            again = engine.check_files(
-                targets, codes_run, check_settings, options.jobs, options.use_cache
-            )
+        done = _fix_files(findings, targets, rules, check_settings, facts_of)
+        if any(isinstance(outcome, FixedFile) for outcome in done):
+            again = _check(found, codes_run, check_settings, options)
             resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
@@ -267,7 +280,8 @@ def run_lint(options: RunOptions) -> RunOutcome:
         findings=tuple(findings),
         files=len(targets),
         rules=rules,
-        fixed=tuple(fixed),
+        fixed=tuple(outcome for outcome in done if isinstance(outcome, FixedFile)),
+        unwritten=tuple(outcome for outcome in done if isinstance(outcome, UnwrittenFix)),
         baseline_written=written,
         baselined=baselined,
         facts=resolved.facts,

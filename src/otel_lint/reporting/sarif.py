@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from otel_lint import __version__
 from otel_lint.findings import Finding, Severity
@@ -36,6 +37,14 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _uri(path: str) -> str:
+    """A path as the URI reference SARIF wants: ``my file.py`` is ``my%20file.py``.
+
+    A name that is not valid UTF-8 (``b"\\xff.py"``) keeps its bytes as ``%FF``.
+    """
+    return quote(path.replace("\\", "/"), safe="/", errors="surrogateescape")
+
+
 def render_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
     descriptors = [
         {
@@ -57,7 +66,7 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": finding.path.replace("\\", "/")},
+                        "artifactLocation": {"uri": _uri(finding.path)},
                         "region": {
                             "startLine": finding.line,
                             "startColumn": finding.column,
