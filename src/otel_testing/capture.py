@@ -40,6 +40,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanContext
 
 from otel_testing.metric_accumulation import AccumulatingMetricReader
+from otel_testing.recording import RecordingSwitch, SwitchedSampler
 from otel_testing.strays import StrayLogs, Strays, StraySpans, span_key
 
 
@@ -120,7 +121,19 @@ class _SessionSpanProcessor(SimpleSpanProcessor):
 
 
 class _SessionLogProcessor(SimpleLogRecordProcessor):
-    """The log counterpart of ``_SessionSpanProcessor``: a provider's shutdown only flushes."""
+    """The log counterpart of ``_SessionSpanProcessor``: a provider's shutdown only flushes.
+
+    It also stands aside while the test does not record (spans are dropped by the sampler; log
+    records have no sampler).
+    """
+
+    def __init__(self, exporter: InMemoryLogRecordExporter, switch: RecordingSwitch) -> None:
+        super().__init__(exporter)
+        self._switch = switch
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if self._switch.on:
+            super().on_emit(log_record)
 
     def shutdown(self) -> None:
         self.force_flush()
@@ -139,7 +152,13 @@ class _StdlibLogBridge(LoggingHandler):
     every record twice.
     """
 
+    def __init__(self, logger_provider: LoggerProvider, switch: RecordingSwitch) -> None:
+        super().__init__(logger_provider=logger_provider)
+        self._switch = switch
+
     def emit(self, record: logging.LogRecord) -> None:
+        if not self._switch.on:
+            return
         root_handlers = logging.getLogger().handlers
         if any(h is not self and _is_otel_logging_handler(h) for h in root_handlers):
             return
@@ -159,9 +178,12 @@ class SessionCapture:
         self._stray_spans = StraySpans(self.strays)
         self._stray_logs = StrayLogs(self.strays)
         self._span_processor = _SessionSpanProcessor(self.span_exporter)
-        self._log_processor = _SessionLogProcessor(self.log_exporter)
+        self.recording = RecordingSwitch()
+        self._log_processor = _SessionLogProcessor(self.log_exporter, self.recording)
 
         self.tracer_provider: TracerProvider = TracerProvider()
+        # Before any tracer exists: tracers keep the sampler they were created with.
+        self.tracer_provider.sampler = SwitchedSampler(self.tracer_provider.sampler, self.recording)
         self.meter_provider: MeterProvider = MeterProvider(metric_readers=[self.metric_reader])
         self.logger_provider: LoggerProvider = LoggerProvider()
         self._attach_tracing(self.tracer_provider)
@@ -299,7 +321,7 @@ class SessionCapture:
             # The SDK marks its handler deprecated in favour of opentelemetry-instrumentation-
             # logging's, which is not a dependency of ours; the SDK one does the same job.
             warnings.simplefilter("ignore", DeprecationWarning)
-            self._log_bridge = _StdlibLogBridge(logger_provider=self.logger_provider)
+            self._log_bridge = _StdlibLogBridge(self.logger_provider, self.recording)
         logging.getLogger().addHandler(self._log_bridge)
 
     def end_session(self) -> None:
@@ -314,8 +336,9 @@ class SessionCapture:
 
     # --- one test -----------------------------------------------------------------------------
 
-    def start_test(self, drain_metrics: bool, name: str = "") -> None:
-        """Forget everything earlier tests left behind."""
+    def start_test(self, drain_metrics: bool, name: str = "", record: bool = True) -> None:
+        """Forget everything earlier tests left behind; record spans and logs if ``record``."""
+        self.recording.on = record
         self.forget_captured(drain_metrics)
         self.open_spans.clear()
         self.problems.clear()
@@ -339,13 +362,24 @@ class SessionCapture:
             for reader in self.metric_readers:
                 reader.start_test()
 
+    def record_from_now(self, fixture: str) -> None:
+        """Record from here on in a test that did not name a capturing fixture up front."""
+        if self.recording.on:
+            return
+        self.recording.on = True
+        self.notices.append(
+            f"the `{fixture}` fixture was requested while the test was running "
+            "(request.getfixturevalue); spans and log records emitted before that were not "
+            "recorded. Name the fixture as an argument of the test."
+        )
+
     def test_notices(self) -> list[str]:
         """Everything the current test should be told about what it left behind or received."""
         notices = list(self.notices)
         created = [
-            instrument_name
+            str(getattr(instrument, "name", "?"))
             for provider in self.meter_providers
-            for instrument_name in _observable_instruments(provider)[
+            for instrument in _observable_instruments(provider)[
                 self._observables_at_start.get(id(provider), 0) :
             ]
         ]
@@ -419,15 +453,13 @@ def _wrap_setter(
     return restore
 
 
-def _observable_instruments(provider: MeterProvider) -> list[str]:
-    """Names of the provider's asynchronous instruments, in the order they were created."""
+def _observable_instruments(provider: MeterProvider) -> list[Any]:
+    """The provider's asynchronous instruments, in the order they were created."""
     # The SDK keeps them in a private list and offers no public way to enumerate instruments;
     # an SDK without it just means no notice about observables created during a test.
     consumer = getattr(provider, "_measurement_consumer", None)
     instruments = getattr(consumer, "_async_instruments", None)
-    if not isinstance(instruments, list):
-        return []
-    return [str(getattr(instrument, "name", "?")) for instrument in instruments]
+    return instruments if isinstance(instruments, list) else []
 
 
 def current_span_context() -> SpanContext:

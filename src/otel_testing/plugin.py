@@ -23,12 +23,18 @@ from otel_testing.capture import (
     reset_current_context,
     session_capture,
 )
-from otel_testing.conventions import violations_report
 from otel_testing.metric_accumulation import AccumulatingMetricReader
 from otel_testing.telemetry import Telemetry
 
 #: Fixtures whose test needs metric values that start from zero (a collection at test start).
 _METRIC_FIXTURES = frozenset({"telemetry", "metric_reader", "meter_provider"})
+#: Fixtures through which a test can read what it emitted: only their tests record spans and logs.
+_CAPTURE_FIXTURES = _METRIC_FIXTURES | {
+    "tracer_provider",
+    "logger_provider",
+    "span_exporter",
+    "log_exporter",
+}
 _STARTED = pytest.StashKey[bool]()
 _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
 
@@ -123,8 +129,13 @@ def _fixture_names(item: pytest.Item) -> frozenset[str]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    drain = _is_strict(item) or bool(_fixture_names(item) & _METRIC_FIXTURES)
-    session_capture().start_test(drain_metrics=drain, name=item.nodeid)
+    strict = _is_strict(item)
+    names = _fixture_names(item)
+    session_capture().start_test(
+        drain_metrics=strict or bool(names & _METRIC_FIXTURES),
+        name=item.nodeid,
+        record=strict or bool(names & _CAPTURE_FIXTURES),
+    )
     return (yield)
 
 
@@ -141,6 +152,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             own_namespaces=_namespaces_in_test(item.config)
         )
         if violations:
+            from otel_testing.conventions import violations_report
+
             pytest.fail(violations_report(violations), pytrace=False)
     return result
 
@@ -185,43 +198,52 @@ def _report_leaks(capture: SessionCapture) -> None:
 # --- fixtures ------------------------------------------------------------------------------------
 
 
+def _capturing(fixture: str) -> SessionCapture:
+    capture = session_capture()
+    capture.record_from_now(fixture)
+    return capture
+
+
 @pytest.fixture
-def telemetry(pytestconfig: pytest.Config) -> Telemetry:
+def telemetry(request: pytest.FixtureRequest) -> Telemetry:
     """This test's spans, metrics and logs, from the global providers the plugin installed."""
-    return Telemetry(session_capture(), lambda: _namespaces_in_test(pytestconfig))
+    # `request`, not the session-scoped `pytestconfig`: depending on a session fixture makes
+    # pytest keep one finalizer per test until the session ends (~600 B per test).
+    config = request.config
+    return Telemetry(_capturing("telemetry"), lambda: _namespaces_in_test(config))
 
 
 @pytest.fixture
 def tracer_provider() -> TracerProvider:
     """The capturing TracerProvider, for code that takes a provider as an argument."""
-    return session_capture().tracer_provider
+    return _capturing("tracer_provider").tracer_provider
 
 
 @pytest.fixture
 def meter_provider() -> MeterProvider:
     """The capturing MeterProvider, for code that takes a provider as an argument."""
-    return session_capture().meter_provider
+    return _capturing("meter_provider").meter_provider
 
 
 @pytest.fixture
 def logger_provider() -> LoggerProvider:
     """The capturing LoggerProvider, for code that takes a provider as an argument."""
-    return session_capture().logger_provider
+    return _capturing("logger_provider").logger_provider
 
 
 @pytest.fixture
 def span_exporter() -> InMemorySpanExporter:
     """The raw in-memory span exporter (emptied when each test starts)."""
-    return session_capture().span_exporter
+    return _capturing("span_exporter").span_exporter
 
 
 @pytest.fixture
 def metric_reader() -> AccumulatingMetricReader:
     """The raw metric reader; ``get_metrics_data()`` returns what this test recorded."""
-    return session_capture().metric_reader
+    return _capturing("metric_reader").metric_reader
 
 
 @pytest.fixture
 def log_exporter() -> InMemoryLogRecordExporter:
     """The raw in-memory log exporter (emptied when each test starts)."""
-    return session_capture().log_exporter
+    return _capturing("log_exporter").log_exporter

@@ -42,12 +42,13 @@ class Strays:
     # --- test boundaries -------------------------------------------------------------------
 
     def start_test(self) -> None:
-        alive = {thread.ident for thread in threading.enumerate()}
         with self._lock:
             self._spans.clear()
             self._logs.clear()
-            # A dead thread's ident can be reused by a new one that belongs to no earlier test.
-            self._threads = {i: test for i, test in self._threads.items() if i in alive}
+            if self._threads:
+                # A dead thread's ident can be reused by a new one that belongs to no earlier test.
+                alive = {thread.ident for thread in threading.enumerate()}
+                self._threads = {i: test for i, test in self._threads.items() if i in alive}
 
     def end_test(
         self, test: str, threads_at_start: frozenset[int], open_spans: Iterable[SpanKey]
@@ -100,6 +101,8 @@ class Strays:
 
     def report(self) -> str | None:
         """What arrived from earlier tests during this one, said so that a person can fix it."""
+        if not self._spans and not self._logs:
+            return None
         with self._lock:
             spans = Counter(self._spans.values())
             logs = Counter(self._logs.values())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from otel_lint.semconv import Registry
+if TYPE_CHECKING:
+    from otel_lint.semconv import Registry
+    from otel_testing.conventions import Violation
 from otel_testing.capture import SessionCapture
-from otel_testing.conventions import Violation, check_semconv
 from otel_testing.logs import LogRecordView, Logs
 from otel_testing.metric_accumulation import merged_metrics_data
 from otel_testing.metrics import Metrics
@@ -52,6 +53,9 @@ class Telemetry:
         ``own_namespaces`` defaults to the project's: the ``otel_namespaces`` ini option, else
         ``namespaces`` in ``[tool.otel-lint]``, as the linter reads it.
         """
+        # Imported on first use: the registry and naming code cost suites that never check.
+        from otel_testing.conventions import check_semconv
+
         if own_namespaces is None:
             own_namespaces = self._project_namespaces()
         return check_semconv(self.spans, self.metrics, self.logs, registry, own_namespaces)

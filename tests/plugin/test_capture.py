@@ -256,7 +256,7 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
 
         tracer = trace.get_tracer(__name__)
 
-        def test_leaves_span_open():
+        def test_leaves_span_open(telemetry):
             tracer.start_span("forgotten")
 
         def test_leaves_context_attached():
@@ -279,3 +279,43 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
             "*OpenTelemetryLeakWarning: span * was still the current span when the test ended*",
         ]
     )
+
+
+def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytester) -> None:
+    # They cannot read what they emit, so the plugin spares them the cost of recording it.
+    pytester.makepyfile(
+        """
+        import logging
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer(__name__)
+
+        def test_without_fixture():
+            with tracer.start_as_current_span("unrecorded") as span:
+                assert span.get_span_context().is_valid
+                assert not span.is_recording()
+
+        def test_with_span_exporter(span_exporter):
+            with tracer.start_as_current_span("recorded") as span:
+                assert span.is_recording()
+            assert [s.name for s in span_exporter.get_finished_spans()] == ["recorded"]
+
+        def test_requested_late(request):
+            with tracer.start_as_current_span("before"):
+                logging.getLogger("t").warning("before")
+            telemetry = request.getfixturevalue("telemetry")
+            with tracer.start_as_current_span("after"):
+                pass
+            assert telemetry.spans.names == ["after"]
+            assert telemetry.logs.bodies == []
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*the `telemetry` fixture was requested while the test was running*"]
+    )
+    # Under --otel-strict every test's telemetry is judged, so every test records.
+    strict = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
+    strict.assert_outcomes(passed=1, failed=2)
+    strict.stdout.fnmatch_lines(["*FAILED*test_without_fixture*", "*FAILED*test_requested_late*"])

@@ -113,7 +113,7 @@ from opentelemetry import context, trace
 tracer = trace.get_tracer("t")
 finished = threading.Event()
 
-def test_starts_a_thread_and_returns():
+def test_starts_a_thread_and_returns(telemetry):
     span = tracer.start_span("started-early")
     ctx = trace.set_span_in_context(span)
 
