@@ -17,7 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import cast
 
 from ast_grep_py import Config, SgNode, SgRoot
 
@@ -26,6 +25,7 @@ from otel_lint import result_cache
 from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
 from otel_lint.discovery import Target, walk
 from otel_lint.findings import Finding, Fix, Severity
+from otel_lint.matching import candidates
 from otel_lint.rule_model import Rule, load_rules
 from otel_lint.semconv import Registry, load_registry
 from otel_lint.source import UnreadableSource, decode_source
@@ -195,12 +195,9 @@ def analyze_text(
     checks = all_checks()
     findings: list[Finding] = []
     seen: dict[tuple[str, str], int] = {}
-    for rule in rules:
-        matcher = rule.matcher()
-        if matcher is None:
-            continue
+    for rule, matches in zip(rules, candidates(root, text, rules), strict=True):
         judge = checks[rule.check] if rule.check else None
-        for match in root.find_all(cast(Config, matcher)):
+        for match in matches:
             verdicts: Iterable[Verdict] = judge(match, context) if judge else (Verdict(),)
             for verdict in verdicts:
                 findings.append(_finding(rule, match, verdict, label, seen))

@@ -11,7 +11,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -89,6 +89,11 @@ class Rule(_Strict):
     fix: str | None = None
     #: Facts the project must have (``fact``) or lack (``!fact``) for a candidate to be reported.
     requires: list[str] = Field(default_factory=list)
+    #: Strings at least one of which a file's text must contain for the rule to report anything
+    #: there; other files skip its search (see ``may_report``). Left out where the rule can fire on
+    #: any code. Each must follow from the matcher (text its regexes demand of a node) or from the
+    #: check (text every verdict needs), so that skipping never loses a finding.
+    prefilter: list[Annotated[str, Field(min_length=1)]] | None = Field(default=None, min_length=1)
     examples: RuleExamples
 
     @property
@@ -101,6 +106,23 @@ class Rule(_Strict):
 
     #: Whether the named check can produce fixes (declared so docs can say so).
     check_fixes: bool = False
+
+    def may_report(self, text: str, looked_up: dict[str, bool] | None = None) -> bool:
+        """Whether the rule can report anything in a file with this text (its prefilter).
+
+        ``looked_up`` remembers which strings the text contains, for the next rule of the file
+        (several rules share their strings).
+        """
+        if self.prefilter is None:
+            return True
+        known = {} if looked_up is None else looked_up
+        for literal in self.prefilter:
+            found = known.get(literal)
+            if found is None:
+                found = known[literal] = literal in text
+            if found:
+                return True
+        return False
 
     def matcher(self) -> dict[str, Any] | None:
         """The configuration ast-grep-py's ``find_all`` takes."""

@@ -1,0 +1,125 @@
+"""Every rule's candidates in a file from one search of its tree.
+
+ast-grep-py compiles the configuration given to each ``find_all`` call, and each call walks the
+whole tree: one call per rule meant compiling every rule again for every file and walking each tree
+once per rule. Here the rules a file can report under (their prefilter, see ``Rule.may_report``)
+are merged into one configuration: a node is found when any rule matches it, and which rules did is
+read back from one capture per rule, ``$$CAPTURE`` (two dollars also capture unnamed nodes). Rules
+that bind metavariables of their own, or bring constraints, transforms or a util of the same name
+as another rule's, are searched on their own, as before, so their captures stay theirs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ast_grep_py import Config, SgNode
+
+from otel_lint.rule_model import Rule
+
+_CAPTURE = "OTL_LINT_RULE_{}"
+#: A rule every node matches: the "or else" branch that makes a rule's capture optional.
+_ANY_NODE: dict[str, Any] = {"regex": ""}
+#: Plans are built once per set of rules a file needs; there are few such sets in a run.
+_PLAN_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class _Plan:
+    #: The rules planned for, kept so that the ids keying the plan stay theirs.
+    rules: tuple[Rule, ...]
+    #: The merged search and, per capture, the positions (in ``rules``) of the rules it marks.
+    merged: Config | None
+    captures: tuple[tuple[str, tuple[int, ...]], ...]
+    #: Rules searched on their own: position and configuration.
+    alone: tuple[tuple[int, Config], ...]
+
+
+_plans: dict[tuple[int, ...], _Plan] = {}
+
+
+def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNode]]:
+    """For each rule, in order, the nodes its matcher finds, in document order.
+
+    A rule without a matcher, or whose prefilter rules ``text`` out, finds nothing.
+    """
+    found: list[list[SgNode]] = [[] for _ in rules]
+    looked_up: dict[str, bool] = {}
+    active = [
+        i
+        for i, rule in enumerate(rules)
+        if rule.rule is not None and rule.may_report(text, looked_up)
+    ]
+    if not active:
+        return found
+    plan = _plan(tuple(rules[i] for i in active))
+    for position, config in plan.alone:
+        found[active[position]] = root.find_all(config)
+    if plan.merged is not None:
+        for node in root.find_all(plan.merged):
+            for capture, positions in plan.captures:
+                if node.get_match(capture) is not None:
+                    for position in positions:
+                        found[active[position]].append(node)
+    return found
+
+
+def _plan(rules: tuple[Rule, ...]) -> _Plan:
+    key = tuple(id(rule) for rule in rules)
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= _PLAN_LIMIT:
+            _plans.clear()
+        plan = _plans[key] = _make_plan(rules)
+    return plan
+
+
+def _binds_metavariables(value: Any) -> bool:
+    """Whether a rule fragment has a pattern (the only place a metavariable can be bound)."""
+    if isinstance(value, dict):
+        return "pattern" in value or any(_binds_metavariables(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_binds_metavariables(item) for item in value)
+    return False
+
+
+def _make_plan(rules: tuple[Rule, ...]) -> _Plan:
+    utils: dict[str, Any] = {}
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    alone: list[tuple[int, Config]] = []
+    for position, rule in enumerate(rules):
+        matcher = rule.matcher()
+        if matcher is None:  # not planned: ``candidates`` leaves such rules out
+            continue
+        own_utils = rule.utils or {}
+        if (
+            rule.constraints
+            or rule.transform
+            or _binds_metavariables(matcher)
+            or any(name in utils and utils[name] != util for name, util in own_utils.items())
+        ):
+            alone.append((position, cast(Config, matcher)))
+            continue
+        utils.update(own_utils)
+        # Rules with the same matcher (OTL202/204/205/206 share one) are searched for once.
+        key = json.dumps(matcher, sort_keys=True)
+        groups.setdefault(key, (matcher["rule"], []))[1].append(position)
+    if not groups:
+        return _Plan(rules, None, (), tuple(alone))
+    captures = tuple(
+        (_CAPTURE.format(number), tuple(positions))
+        for number, (_, positions) in enumerate(groups.values())
+    )
+    marks = [
+        {"any": [{"all": [rule, {"pattern": f"$${name}"}]}, _ANY_NODE]}
+        for (rule, _), (name, _) in zip(groups.values(), captures, strict=True)
+    ]
+    merged: dict[str, Any] = {
+        "rule": {"all": [{"any": [rule for rule, _ in groups.values()]}, *marks]}
+    }
+    if utils:
+        merged["utils"] = utils
+    return _Plan(rules, cast(Config, merged), captures, tuple(alone))
