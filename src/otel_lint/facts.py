@@ -65,18 +65,24 @@ def library_of(instrumentation: str) -> str:
 def text_facts(text: str) -> set[str]:
     """Facts any file's text shows: deployment files and Python sources alike."""
     facts: set[str] = set()
-    for match in _REQUIREMENT.finditer(text):
-        facts.add(f"instrumented:{library_of(match.group(1))}")
-    if _ZERO_CODE.search(text):
-        facts.add(ALL_INSTRUMENTED)
-    if _LOG_CORRELATION_ENV.search(text):
-        facts.update((LOG_BRIDGE, LOG_IDS_ON_RECORD, LOG_FORMAT_INJECTED))
-    if _LOG_AUTO_ENV.search(text):
-        facts.add(LOG_BRIDGE)
-    if _SERVICE_NAME.search(text):
-        facts.add(SERVICE_NAME_ENV)
-    if "opentelemetry" in text and _OPENTELEMETRY.search(text):
-        facts.add(USES_OPENTELEMETRY)
+    # Each pattern needs "opentelemetry" or "otel_" in some case. Most files hold neither, and the
+    # regexes (case-insensitive, or starting with \b) try every position of a file: two substring
+    # tests first. Only ASCII letters match these case-insensitively, so lower() keeps every match.
+    lowered = text.lower()
+    if "opentelemetry" in lowered:
+        for match in _REQUIREMENT.finditer(text):
+            facts.add(f"instrumented:{library_of(match.group(1))}")
+        if _ZERO_CODE.search(text):
+            facts.add(ALL_INSTRUMENTED)
+        if "opentelemetry" in text and _OPENTELEMETRY.search(text):
+            facts.add(USES_OPENTELEMETRY)
+    if "otel_" in lowered:
+        if _LOG_CORRELATION_ENV.search(text):
+            facts.update((LOG_BRIDGE, LOG_IDS_ON_RECORD, LOG_FORMAT_INJECTED))
+        if _LOG_AUTO_ENV.search(text):
+            facts.add(LOG_BRIDGE)
+        if _SERVICE_NAME.search(text):
+            facts.add(SERVICE_NAME_ENV)
     return facts
 
 

@@ -1,0 +1,71 @@
+"""``text_facts`` skips its regexes in files that cannot match them; it must never skip a match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from otel_lint import facts
+
+REPOSITORY = Path(__file__).parents[1]
+
+
+def _every_pattern(text: str) -> set[str]:
+    """The facts as every regex finds them, searched in full (the behaviour before the gates)."""
+    found = {
+        f"instrumented:{facts.library_of(m.group(1))}" for m in facts._REQUIREMENT.finditer(text)
+    }
+    if facts._ZERO_CODE.search(text):
+        found.add(facts.ALL_INSTRUMENTED)
+    if facts._LOG_CORRELATION_ENV.search(text):
+        found |= {facts.LOG_BRIDGE, facts.LOG_IDS_ON_RECORD, facts.LOG_FORMAT_INJECTED}
+    if facts._LOG_AUTO_ENV.search(text):
+        found.add(facts.LOG_BRIDGE)
+    if facts._SERVICE_NAME.search(text):
+        found.add(facts.SERVICE_NAME_ENV)
+    if facts._OPENTELEMETRY.search(text):
+        found.add(facts.USES_OPENTELEMETRY)
+    return found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OpenTelemetry-Instrumentation-Flask==0.66b1\n",
+        "OPENTELEMETRY-INSTRUMENTATION-REQUESTS\n",
+        "CMD opentelemetry-instrument python app.py\n",
+        "Otel_Python_Log_Correlation: 'True'\n",
+        '- name: OTEL_PYTHON_LOG_CORRELATION\n  value: "true"\n',
+        "otel_python_logging_auto_instrumentation_enabled=1\n",
+        "OTEL_SERVICE_NAME=checkout\n",
+        "OTEL_RESOURCE_ATTRIBUTES=service.name=checkout\n",
+        "from opentelemetry import trace\n",
+        "import os\nprint('nothing here')\n",
+    ],
+)
+def test_text_facts_find_what_the_full_search_finds(text: str) -> None:
+    assert facts.text_facts(text) == _every_pattern(text)
+    assert _every_pattern(text) or "nothing" in text  # each case but the last shows a fact
+
+
+def test_text_facts_over_the_repository_files() -> None:
+    paths = [p for p in REPOSITORY.rglob("*") if p.suffix in (".py", ".yaml", ".toml", ".txt")]
+    differ = [
+        str(path)
+        for path in paths
+        if ".git" not in path.parts
+        and facts.text_facts(text := path.read_text(encoding="utf-8", errors="replace"))
+        != _every_pattern(text)
+    ]
+    assert differ == []
+
+
+def test_only_letters_that_lower_to_the_gates_match_them_case_insensitively() -> None:
+    """Why lower() is a sound gate: no other character matches these under re.IGNORECASE."""
+    gates = "opentelemetry" + "otel_"
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    matching = set(re.findall(f"[{re.escape(gates)}]", everything, re.IGNORECASE))
+    assert {c for c in matching if c.lower() not in gates} == set()
+    assert matching == set(gates) | set(gates.upper())
