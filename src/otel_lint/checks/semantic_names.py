@@ -96,6 +96,10 @@ def _imported_names(statement: SgNode) -> Iterator[tuple[str, str]]:
 def _semconv_imports(source: _Source) -> Mapping[str, str]:
     """Local name -> full dotted origin, for every name a file imports from the semconv package."""
     origins: dict[str, str] = {}
+    if "opentelemetry" not in source.text:
+        # Every origin below names the package; most files never mention it, and the two
+        # searches would cost more than all of their candidates' checks together.
+        return MappingProxyType(origins)
     for statement in source.root.find_all(kind="import_from_statement"):
         module = statement.field("module_name")
         if module is None or not module.text().startswith(SEMCONV_PACKAGE):
