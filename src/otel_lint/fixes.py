@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import stat
@@ -37,22 +38,41 @@ class UnwrittenFix:
     reason: str
 
 
-def apply_fixes(text: str, fixes: Iterable[Fix]) -> FixOutcome:
-    """Apply non-overlapping fixes (the first of overlapping ones wins), right to left."""
+def _non_overlapping(fixes: Iterable[Fix]) -> list[Fix]:
+    """The fixes to apply together: of overlapping ones, the first wins."""
     chosen: list[Fix] = []
     end = -1
     for fix in sorted(fixes, key=lambda f: (f.start_offset, f.end_offset)):
         if fix.start_offset >= end:
             chosen.append(fix)
             end = fix.end_offset
-    result = text
+    return chosen
+
+
+def _apply(text: str, fix: Fix) -> str:
+    return text[: fix.start_offset] + fix.content + text[fix.end_offset :]
+
+
+def apply_fixes(text: str, fixes: Iterable[Fix]) -> FixOutcome:
+    """Apply non-overlapping fixes (the first of overlapping ones wins), right to left."""
+    chosen = _non_overlapping(fixes)
     for fix in reversed(chosen):
-        result = result[: fix.start_offset] + fix.content + result[fix.end_offset :]
-    return FixOutcome(result, len(chosen))
+        text = _apply(text, fix)
+    return FixOutcome(text, len(chosen))
 
 
 def parses(text: str) -> bool:
     return syntax_error(SgRoot(text, "python").root()) is None
+
+
+def _compiles(text: str) -> bool:
+    """Whether this interpreter reads ``text`` as Python (tree-sitter accepts more: nested
+    f-string quotes before Python 3.12, for one)."""
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def fix_until_stable(
@@ -60,18 +80,39 @@ def fix_until_stable(
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes; never return text that does not parse.
 
-    A round whose result no longer parses is dropped, and fixing stops there.
+    Parsing means tree-sitter's reading, and also this interpreter's when the original text meets
+    it. When a round's fixes together break the text, each is tried alone and kept only if the
+    text still parses; fixing stops when none can be kept.
     """
+    strict = _compiles(text)
+
+    def sound(candidate: str) -> bool:
+        return parses(candidate) and (not strict or _compiles(candidate))
+
     total = 0
     for _ in range(rounds):
         fixes = [f.fix for f in lint(text) if f.fix is not None]
         if not fixes:
             break
         outcome = apply_fixes(text, fixes)
-        if outcome.text == text or not parses(outcome.text):
+        if outcome.text == text:
             break
+        if not sound(outcome.text):
+            outcome = _one_by_one(text, fixes, sound)
+            if not outcome.applied:
+                break
         text, total = outcome.text, total + outcome.applied
     return FixOutcome(text, total)
+
+
+def _one_by_one(text: str, fixes: Iterable[Fix], sound: Callable[[str], bool]) -> FixOutcome:
+    """The fixes that each leave the text sound, applied right to left (earlier offsets hold)."""
+    applied = 0
+    for fix in reversed(_non_overlapping(fixes)):
+        candidate = _apply(text, fix)
+        if candidate != text and sound(candidate):
+            text, applied = candidate, applied + 1
+    return FixOutcome(text, applied)
 
 
 class _ChangedMeanwhile(Exception):
