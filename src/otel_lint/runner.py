@@ -86,7 +86,10 @@ def _start(paths: Sequence[Path]) -> Path:
     absolute = [Path(os.path.abspath(path)) for path in paths]
     if len(absolute) == 1:
         return absolute[0]
-    return Path(os.path.commonpath(absolute))
+    try:
+        return Path(os.path.commonpath(absolute))
+    except ValueError:  # on Windows, paths on two drives share no folder
+        return Path(".").absolute()
 
 
 def load_settings(options: RunOptions) -> tuple[Settings, Path]:
