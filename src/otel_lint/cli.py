@@ -100,7 +100,7 @@ def _colour(stream: object) -> bool:
 
 
 def _source_line_reader() -> SourceLines:
-    from otel_lint.source import UnreadableSource, decode_source
+    from otel_lint.source import UnreadableSource, decode_source, source_lines
 
     cache: dict[str, list[str] | None] = {}
 
@@ -110,7 +110,7 @@ def _source_line_reader() -> SourceLines:
             # Not a pipe or a device: reading one could block forever (an OTL000 names it).
             if Path(path).is_file():
                 with contextlib.suppress(OSError, UnreadableSource):
-                    cache[path] = decode_source(Path(path).read_bytes()).text.splitlines()
+                    cache[path] = source_lines(decode_source(Path(path).read_bytes()).text)
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None

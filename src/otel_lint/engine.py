@@ -28,7 +28,7 @@ from otel_lint.findings import Finding, Fix, Severity
 from otel_lint.matching import candidates
 from otel_lint.rule_model import Rule, load_rules
 from otel_lint.semconv import Registry, load_registry
-from otel_lint.source import UnreadableSource, decode_source
+from otel_lint.source import UnreadableSource, decode_source, parser_text
 from otel_lint.suppressions import Noqa, find_suppressions
 
 UNREADABLE = "OTL000"
@@ -180,6 +180,8 @@ def analyze_text(
     settings: CheckSettings | None = None,
 ) -> FileResult:
     """Lint decoded source text: one parse, every rule. Suppressions are not applied here."""
+    # Same length as ``text``: positions and fix offsets into it hold for the original too.
+    text = parser_text(text)
     root = SgRoot(text, "python").root()
     error = syntax_error(root)
     if error is not None:

@@ -7,6 +7,11 @@ import re
 from dataclasses import dataclass
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+#: What ends a line for CPython: LF, CRLF or a lone CR. Not str.splitlines(), which also splits at
+#: form feeds, U+2028 and other characters that Python source treats as ordinary text.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class UnreadableSource(Exception):
@@ -22,7 +27,7 @@ class SourceText:
 
 def declared_encoding(data: bytes) -> str | None:
     """The encoding a PEP 263 cookie in the first two lines declares, or None."""
-    lines = data.split(b"\n", 2)[:2]
+    lines = _LINE_END_BYTES.split(data, 2)[:2]
     for number, line in enumerate(lines):
         match = _COOKIE.match(line)
         if match:
@@ -33,12 +38,27 @@ def declared_encoding(data: bytes) -> str | None:
     return None
 
 
+def _normal_name(encoding: str) -> str:
+    """The name CPython's tokenizer gives a cookie's encoding.
+
+    ``utf-8-sig`` and ``UTF_8`` are utf-8 (so a BOM goes with either), the ``latin-1`` spellings
+    iso-8859-1; other names stay as written.
+    """
+    name = encoding[:12].lower().replace("_", "-")
+    if name == "utf-8" or name.startswith("utf-8-"):
+        return "utf-8"
+    latin = ("latin-1", "iso-8859-1", "iso-latin-1")
+    if name in latin or name.startswith(tuple(f"{spelling}-" for spelling in latin)):
+        return "iso-8859-1"
+    return encoding
+
+
 def decode_source(data: bytes) -> SourceText:
     """Decode ``data`` as CPython decodes a source file, or raise UnreadableSource."""
     bom = data.startswith(codecs.BOM_UTF8)
     if bom:
         data = data[len(codecs.BOM_UTF8) :]
-    encoding = declared_encoding(data) or "utf-8"
+    encoding = _normal_name(declared_encoding(data) or "utf-8")
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
@@ -48,10 +68,16 @@ def decode_source(data: bytes) -> SourceText:
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        line = len(_LINE_END_BYTES.findall(data, 0, error.start)) + 1
         raise UnreadableSource(f"not valid {codec} (line {line}, byte {error.start})") from None
+    except (ValueError, LookupError) as error:
+        # A cookie naming a codec that is not a text encoding (rot13, zlib) or that fails in its
+        # own way (punycode): CPython refuses such a file too.
+        raise UnreadableSource(
+            f"the cookie's encoding {encoding!r} cannot decode it: {error}"
+        ) from None
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line = len(_LINE_END.findall(text, 0, text.index("\x00"))) + 1
         raise UnreadableSource(f"contains a NUL byte (line {line})")
     return SourceText(text=text, encoding=codec, bom=bom)
 
@@ -60,3 +86,18 @@ def encode_source(text: str, source: SourceText) -> bytes:
     """Encode fixed text back in the file's own encoding, keeping its BOM."""
     data = text.encode(source.encoding)
     return codecs.BOM_UTF8 + data if source.bom else data
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as CPython numbers them, without their line ends."""
+    lines = _LINE_END.split(text)
+    return lines[:-1] if len(lines) > 1 and not lines[-1] else lines
+
+
+def parser_text(text: str) -> str:
+    """``text`` with every lone CR made an LF, for tree-sitter, which ends lines only at LF.
+
+    One character for one, so offsets and columns into the result are offsets and columns into
+    ``text``; CRLF is left alone (the CR is the last character of its line either way).
+    """
+    return _LONE_CR.sub("\n", text) if "\r" in text else text

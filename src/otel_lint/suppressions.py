@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from otel_lint.source import source_lines
+
 _NOQA = re.compile(
     r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
@@ -45,7 +47,7 @@ def find_suppressions(text: str) -> Suppressions:
         return Suppressions()
     by_line: dict[int, Noqa] = {}
     file_codes: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         if "#" not in line:
             continue
         directive = _FILE_IGNORE.search(line)
