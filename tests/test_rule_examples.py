@@ -103,5 +103,6 @@ def test_rules_carry_only_the_utils_they_use() -> None:
     }
     for rule in RULES:
         carried = set(rule.utils or {}) & shared
-        reachable = _matches([rule.rule, rule.constraints, rule.utils])
+        narrowed = rule.narrowing.rule if rule.narrowing else None
+        reachable = _matches([rule.rule, narrowed, rule.constraints, rule.utils])
         assert carried <= reachable, f"{rule.code} carries unused utils {carried - reachable}"

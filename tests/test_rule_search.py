@@ -1,9 +1,10 @@
-"""How rules find their candidates: one merged search per file, and the prefilters that skip rules.
+"""How rules find their candidates: one merged search per file, and the prefilters and narrowings
+that skip rules, or parts of them, in files that lack some text.
 
 The merged search must find, for every rule, exactly the nodes the rule's own ``find_all`` finds;
-a prefilter must never skip a file in which its rule reports something. Both are checked over
-every rule's examples (and this repository's example services); the same comparison over the
-benchmark corpus is a manual step (see bench/README.md).
+a prefilter or narrowing must never lose a finding. Both are checked over every rule's examples
+(and this repository's example services); the same comparison over the benchmark corpus is a
+manual step (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from otel_lint.rule_model import RuleFileError, load_rule_file, load_rules
 from otel_lint.semconv import Registry
 
 RULES = load_rules()
-#: The same rules without prefilters: every rule searches every file.
-UNFILTERED = tuple(rule.model_copy(update={"prefilter": None}) for rule in RULES)
+#: The same rules without prefilters or narrowings: every rule searches every file in full.
+UNFILTERED = tuple(rule.model_copy(update={"prefilter": None, "narrowing": None}) for rule in RULES)
 REPOSITORY = Path(__file__).parents[1]
 
 
@@ -130,7 +131,31 @@ def test_a_prefilter_skips_files_without_its_strings(tmp_path: Path) -> None:
         assert [node.text() for node in found] == expected
 
 
-@pytest.mark.parametrize("prefilter", ["[]", "['']", "needle"])
-def test_an_empty_or_malformed_prefilter_is_refused(tmp_path: Path, prefilter: str) -> None:
-    with pytest.raises(RuleFileError, match=r"(?s)OTL901\.yaml: .*prefilter"):
-        _rule(tmp_path, "OTL901", f"rule: {{kind: call}}\nprefilter: {prefilter}\n")
+def test_a_narrowing_searches_files_without_its_strings_with_the_narrower_rule(
+    tmp_path: Path,
+) -> None:
+    rule = _rule(
+        tmp_path,
+        "OTL901",
+        "rule: {any: [{kind: call}, {kind: integer}]}\n"
+        "narrowing: {absent: [needle], rule: {kind: call}}\n",
+    )
+    for text, expected in (("f(1)\n", ["f(1)"]), ("f(1)\nneedle\n", ["f(1)", "1"])):
+        (found,) = candidates(SgRoot(text, "python").root(), text, [rule])
+        assert [node.text() for node in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("prefilter", "[]"),
+        ("prefilter", "['']"),
+        ("prefilter", "needle"),
+        ("narrowing", "{absent: [], rule: {kind: call}}"),
+        ("narrowing", "{absent: [needle], rule: {}}"),
+        ("narrowing", "{absent: [needle]}"),
+    ],
+)
+def test_an_empty_or_malformed_prefilter_is_refused(tmp_path: Path, field: str, value: str) -> None:
+    with pytest.raises(RuleFileError, match=rf"(?s)OTL901\.yaml: .*{field}"):
+        _rule(tmp_path, "OTL901", f"rule: {{kind: call}}\n{field}: {value}\n")

@@ -18,11 +18,13 @@ from typing import Any, cast
 
 from ast_grep_py import Config, SgNode
 
-from otel_lint.rule_model import Rule
+from otel_lint.rule_model import Rule, contains_any
 
 _CAPTURE = "OTL_LINT_RULE_{}"
-#: A rule every node matches: the "or else" branch that makes a rule's capture optional.
-_ANY_NODE: dict[str, Any] = {"regex": ""}
+#: A util every node matches: the "or else" branch that makes a rule's capture optional. One util
+#: rather than one regex per rule, because ast-grep compiles each regex it is given, per file.
+_ANY_NODE = "otel-lint-any-node"
+_ANY_NODE_UTILS: dict[str, Any] = {_ANY_NODE: {"regex": ""}}
 #: Plans are built once per set of rules a file needs; there are few such sets in a run.
 _PLAN_LIMIT = 256
 
@@ -39,23 +41,30 @@ class _Plan:
 
 
 _plans: dict[tuple[int, ...], _Plan] = {}
+#: Each rule with a narrowing and its narrowed form, made once so that plans can key on its id.
+_narrowed: dict[int, tuple[Rule, Rule]] = {}
 
 
 def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNode]]:
     """For each rule, in order, the nodes its matcher finds, in document order.
 
-    A rule without a matcher, or whose prefilter rules ``text`` out, finds nothing.
+    A rule without a matcher, or whose prefilter rules ``text`` out, finds nothing; a rule with a
+    narrowing searches with the narrowed rule where ``text`` lacks the narrowing's strings.
     """
     found: list[list[SgNode]] = [[] for _ in rules]
     looked_up: dict[str, bool] = {}
-    active = [
-        i
-        for i, rule in enumerate(rules)
-        if rule.rule is not None and rule.may_report(text, looked_up)
-    ]
+    active: list[int] = []
+    searched: list[Rule] = []
+    for i, rule in enumerate(rules):
+        if rule.rule is None or not rule.may_report(text, looked_up):
+            continue
+        if rule.narrowing and not contains_any(text, rule.narrowing.absent, looked_up):
+            rule = _narrowed_form(rule)
+        active.append(i)
+        searched.append(rule)
     if not active:
         return found
-    plan = _plan(tuple(rules[i] for i in active))
+    plan = _plan(tuple(searched))
     for position, config in plan.alone:
         found[active[position]] = root.find_all(config)
     if plan.merged is not None:
@@ -77,6 +86,13 @@ def _plan(rules: tuple[Rule, ...]) -> _Plan:
     return plan
 
 
+def _narrowed_form(rule: Rule) -> Rule:
+    known = _narrowed.get(id(rule))
+    if known is None:  # the entry keeps the rule alive, so its id stays its own
+        known = _narrowed[id(rule)] = (rule, rule.narrowed())
+    return known[1]
+
+
 def _binds_metavariables(value: Any) -> bool:
     """Whether a rule fragment has a pattern (the only place a metavariable can be bound)."""
     if isinstance(value, dict):
@@ -87,7 +103,7 @@ def _binds_metavariables(value: Any) -> bool:
 
 
 def _make_plan(rules: tuple[Rule, ...]) -> _Plan:
-    utils: dict[str, Any] = {}
+    utils: dict[str, Any] = dict(_ANY_NODE_UTILS)
     groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
     alone: list[tuple[int, Config]] = []
     for position, rule in enumerate(rules):
@@ -114,12 +130,11 @@ def _make_plan(rules: tuple[Rule, ...]) -> _Plan:
         for number, (_, positions) in enumerate(groups.values())
     )
     marks = [
-        {"any": [{"all": [rule, {"pattern": f"$${name}"}]}, _ANY_NODE]}
+        {"any": [{"all": [rule, {"pattern": f"$${name}"}]}, {"matches": _ANY_NODE}]}
         for (rule, _), (name, _) in zip(groups.values(), captures, strict=True)
     ]
     merged: dict[str, Any] = {
-        "rule": {"all": [{"any": [rule for rule, _ in groups.values()]}, *marks]}
+        "rule": {"all": [{"any": [rule for rule, _ in groups.values()]}, *marks]},
+        "utils": utils,
     }
-    if utils:
-        merged["utils"] = utils
     return _Plan(rules, cast(Config, merged), captures, tuple(alone))

@@ -70,6 +70,31 @@ class RuleExamples(_Strict):
         return value
 
 
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def contains_any(text: str, strings: list[str], looked_up: dict[str, bool] | None = None) -> bool:
+    """Whether ``text`` contains one of ``strings``; ``looked_up`` remembers answers across calls
+    for the same text (rules share their strings)."""
+    known = {} if looked_up is None else looked_up
+    for string in strings:
+        found = known.get(string)
+        if found is None:
+            found = known[string] = string in text
+        if found:
+            return True
+    return False
+
+
+class Narrowing(_Strict):
+    """A smaller search for the files that lack some text (see ``Rule.narrowing``)."""
+
+    #: In a file that contains none of these strings ...
+    absent: list[NonEmpty] = Field(min_length=1)
+    #: ... the rule searches with this ast-grep rule instead of its own.
+    rule: dict[str, Any] = Field(min_length=1)
+
+
 class Rule(_Strict):
     """One rule of the catalogue."""
 
@@ -93,7 +118,11 @@ class Rule(_Strict):
     #: there; other files skip its search (see ``may_report``). Left out where the rule can fire on
     #: any code. Each must follow from the matcher (text its regexes demand of a node) or from the
     #: check (text every verdict needs), so that skipping never loses a finding.
-    prefilter: list[Annotated[str, Field(min_length=1)]] | None = Field(default=None, min_length=1)
+    prefilter: list[NonEmpty] | None = Field(default=None, min_length=1)
+    #: Where part of the rule can report only in files with some text (for OTL301, constants need
+    #: an import from opentelemetry), the search other files get instead. Must drop only
+    #: candidates the check never reports in such a file.
+    narrowing: Narrowing | None = None
     examples: RuleExamples
 
     @property
@@ -113,16 +142,22 @@ class Rule(_Strict):
         ``looked_up`` remembers which strings the text contains, for the next rule of the file
         (several rules share their strings).
         """
-        if self.prefilter is None:
-            return True
-        known = {} if looked_up is None else looked_up
-        for literal in self.prefilter:
-            found = known.get(literal)
-            if found is None:
-                found = known[literal] = literal in text
-            if found:
-                return True
-        return False
+        return self.prefilter is None or contains_any(text, self.prefilter, looked_up)
+
+    def narrowed(self) -> Rule:
+        """The rule as a file without any of ``narrowing.absent`` is searched for it: the
+        narrowing's ast-grep rule, with only the utils that one uses."""
+        if self.narrowing is None:
+            return self
+        bare = self.model_copy(
+            update={
+                "rule": self.narrowing.rule,
+                "narrowing": None,
+                "prefilter": None,
+                "utils": None,
+            }
+        )
+        return bare.model_copy(update={"utils": _referenced_utils(bare, self.utils or {}) or None})
 
     def matcher(self) -> dict[str, Any] | None:
         """The configuration ast-grep-py's ``find_all`` takes."""
@@ -189,7 +224,8 @@ def _referenced_utils(rule: Rule, shared: dict[str, Any]) -> dict[str, Any]:
     ast-grep compiles every util it is given on each search, so a rule carries only its own.
     """
     own = rule.utils or {}
-    pending = _matches([rule.rule, rule.constraints, own]) - set(own)
+    narrowed = rule.narrowing.rule if rule.narrowing else None
+    pending = _matches([rule.rule, narrowed, rule.constraints, own]) - set(own)
     needed: dict[str, Any] = {}
     while pending:
         name = min(pending)  # a fixed order keeps the rule's dump, and so cache keys, stable
