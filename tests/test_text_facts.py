@@ -69,3 +69,51 @@ def test_only_letters_that_lower_to_the_gates_match_them_case_insensitively() ->
     matching = set(re.findall(f"[{re.escape(gates)}]", everything, re.IGNORECASE))
     assert {c for c in matching if c.lower() not in gates} == set()
     assert matching == set(gates) | set(gates.upper())
+
+
+def _deployment_files_by_pathlib(root: Path, limit: int = 2000) -> list[Path]:
+    """The walk as it was written with pathlib, kept as the reference for the scandir one."""
+    found: list[Path] = []
+    skip = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+    stack = [root]
+    while stack and len(found) < limit:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if entry.name not in skip and not entry.name.startswith("."):
+                    stack.append(entry)
+            elif facts.DEPLOYMENT_FILE.search(entry.relative_to(root).as_posix()):
+                found.append(entry)
+    return found
+
+
+def test_deployment_files_are_those_the_pathlib_walk_finds(tmp_path: Path) -> None:
+    for name in (
+        "requirements.txt",
+        "requirements/prod.in",
+        "deploy/Dockerfile.web",
+        "deploy/k8s/app.k8s.yaml",
+        "deploy/k8s/notes.md",
+        "scripts/run.sh",
+        "Procfile",
+        ".env",
+        ".hidden/Dockerfile",
+        "venv/requirements.txt",
+        "node_modules/x/compose.yaml",
+        "src/app/settings.py",
+        "src/app/tox.ini",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "linked").symlink_to(tmp_path / "deploy", target_is_directory=True)
+    (tmp_path / "Makefile").symlink_to(tmp_path / "Procfile")
+    for root in (tmp_path, tmp_path / "deploy", REPOSITORY):
+        assert facts.deployment_files(root) == _deployment_files_by_pathlib(root)
+    assert facts.deployment_files(tmp_path, limit=3) == _deployment_files_by_pathlib(tmp_path, 3)
+    assert len(facts.deployment_files(tmp_path)) == 7  # not requirements/prod.in, nor hidden ones
