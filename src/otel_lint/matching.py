@@ -52,6 +52,31 @@ def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNo
     narrowing searches with the narrowed rule where ``text`` lacks the narrowing's strings.
     """
     found: list[list[SgNode]] = [[] for _ in rules]
+    active, plan = _selection(text, rules)
+    if plan is None:
+        return found
+    for position, config in plan.alone:
+        found[active[position]] = root.find_all(config)
+    if plan.merged is not None:
+        for node in root.find_all(plan.merged):
+            for capture, positions in plan.captures:
+                if node.get_match(capture) is not None:
+                    for position in positions:
+                        found[active[position]].append(node)
+    return found
+
+
+def search_configs(text: str, rules: Sequence[Rule]) -> list[Config]:
+    """The ast-grep configurations ``candidates`` runs for a file with this text (to measure)."""
+    _, plan = _selection(text, rules)
+    if plan is None:
+        return []
+    merged = [plan.merged] if plan.merged is not None else []
+    return [config for _, config in plan.alone] + merged
+
+
+def _selection(text: str, rules: Sequence[Rule]) -> tuple[list[int], _Plan | None]:
+    """The positions of the rules ``text`` is searched for, and the plan that searches them."""
     looked_up: dict[str, bool] = {}
     active: list[int] = []
     searched: list[Rule] = []
@@ -62,18 +87,7 @@ def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNo
             rule = _narrowed_form(rule)
         active.append(i)
         searched.append(rule)
-    if not active:
-        return found
-    plan = _plan(tuple(searched))
-    for position, config in plan.alone:
-        found[active[position]] = root.find_all(config)
-    if plan.merged is not None:
-        for node in root.find_all(plan.merged):
-            for capture, positions in plan.captures:
-                if node.get_match(capture) is not None:
-                    for position in positions:
-                        found[active[position]].append(node)
-    return found
+    return active, _plan(tuple(searched)) if searched else None
 
 
 def _plan(rules: tuple[Rule, ...]) -> _Plan:
