@@ -320,7 +320,7 @@ def _json_run(root: Path, paths: list[str], *options: str) -> str:
 
 
 @settings(
-    max_examples=max(4, settings.default.max_examples // 4),
+    max_examples=max(6, settings.default.max_examples // 2),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(drawn=files, project=st.sampled_from(PROJECTS), data=st.data())
