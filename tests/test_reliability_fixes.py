@@ -209,7 +209,7 @@ def test_a_run_killed_while_writing_leaves_the_old_file_or_the_new_one(tmp_path:
     """Killed as soon as the write has begun: the file is whole, never cut short."""
     (tmp_path / "pyproject.toml").write_text("[tool.otel-lint]\n")
     big = tmp_path / "big.py"
-    original = big_fixable_file(big, 20)
+    original = big_fixable_file(big, 8)
     fixed = original.replace(b'"http.method"', b'"http.request.method"', 1)
     run = subprocess.Popen(
         [sys.executable, "-m", "otel_lint.cli", "check", "--fix", "--no-cache", "big.py"],
