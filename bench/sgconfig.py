@@ -3,7 +3,9 @@
 ast-grep runs only the structural matcher of each rule; the Python judgement a rule names
 (``check:``) and the project facts (``requires:``) have no ast-grep equivalent, so the reference
 does strictly less work per match than otel-lint. That is the point of the comparison: how much
-the Python side costs on top of the same matching.
+the Python side costs on top of the same matching. ``prefilter:`` and ``narrowing:`` are otel-lint's
+own way of not searching files a rule cannot report in; the reference runs every rule in full on
+every file, as the rule is written.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import yaml
 
 #: Keys ast-grep's rule format knows; everything else (docs, examples, check, requires, name,
-#: code) is ours and is dropped.
+#: code, prefilter, narrowing) is ours and is dropped.
 _KEPT = ("message", "rule", "constraints", "utils", "transform", "fix")
 _SEVERITIES = {"error": "error", "warning": "warning", "info": "info"}
 
