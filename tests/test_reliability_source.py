@@ -16,6 +16,8 @@ import contextlib
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,31 @@ def lint(path: Path, *, report_unused_noqa: bool = False) -> list[Finding]:
 
 def where(findings: list[Finding], code: str = "OTL301") -> list[tuple[int, int, int, int]]:
     return [(f.line, f.column, f.end_line, f.end_column) for f in findings if f.code == code]
+
+
+def otel_lint(path: Path, *options: str, timeout: float = 120) -> tuple[int, list[Finding], str]:
+    """A real ``otel-lint check`` process (a native crash kills it, not the test run), in JSON.
+
+    ``timeout`` is a hang guard far above what the check takes, not a timing assertion.
+    """
+    command = [sys.executable, "-m", "otel_lint.cli", "check", "--no-cache"]
+    done = subprocess.run(
+        [*command, "--output-format", "json", *options, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    findings = [
+        Finding(**{k: v for k, v in item.items() if k in FINDING_FIELDS})
+        for item in json.loads(done.stdout)
+    ]
+    return done.returncode, findings, done.stderr
+
+
+FINDING_FIELDS = ("code", "name", "message", "severity", "path", "line", "column")
+FINDING_FIELDS += ("end_line", "end_column", "fingerprint")
 
 
 def cli(*argv: str | Path) -> tuple[int, str, str]:
@@ -178,3 +205,110 @@ def test_text_and_json_output_point_at_the_key(tmp_path: Path, name: str) -> Non
     # The caret sits under the key whatever the characters before it are.
     assert marks.index("^") == start - 1
     assert shown[marks.index("^") :].startswith('"http.method"')
+
+
+# --- deep nesting --------------------------------------------------------------------------------
+
+NESTED_HEAD = (
+    "import logging\nfrom opentelemetry import metrics, trace\n"
+    "tracer = trace.get_tracer(__name__)\nmeter = metrics.get_meter(__name__)\n"
+    'counter = meter.create_counter("app.requests", unit="1")\n'
+    "logger = logging.getLogger(__name__)\nspan = trace.get_current_span()\n"
+    f"{MISTAKE}\n"
+)
+#: Where NESTED_HEAD's mistake is reported.
+NESTED_MISTAKE = (8, 1 + KEY_START, 8, 1 + KEY_END)
+
+
+def nested(shape: str, depth: int) -> str:
+    """An expression ``depth`` levels deep in the way ``shape`` nests."""
+    shapes = {
+        "parentheses": lambda: "(" * depth + "user_id" + ")" * depth,
+        "calls": lambda: "str(" * depth + "user_id" + ")" * depth,
+        "lists": lambda: "[" * depth + "user_id" + "]" * depth,
+        "dicts": lambda: '{"k": ' * depth + "user_id" + "}" * depth,
+        "plus strings": lambda: " + ".join(['"a"'] * depth),
+        "plus names": lambda: " + ".join(["user_id"] * depth),
+        "plus f-strings": lambda: " + ".join(['f"{user_id}"'] * depth),
+        "times": lambda: " * ".join(["n"] * depth),
+        "and": lambda: " and ".join(["user_id"] * depth),
+        "or strings": lambda: " or ".join(['"a"'] * depth),
+        "conditionals": lambda: "a if b else " * depth + "user_id",
+        "not": lambda: "not " * depth + "user_id",
+        "minus": lambda: "-" * depth + "n",
+        "attributes": lambda: "request" + ".user" * depth,
+        "subscripts": lambda: "rows" + "[0]" * depth,
+        "method calls": lambda: "builder" + ".add()" * depth,
+        "same-value methods": lambda: "user_id" + ".strip()" * depth,
+        "same-value attributes": lambda: "user" + ".value" * depth,
+        "powers": lambda: " ** ".join(["n"] * depth),
+        "implicit concatenation": lambda: " ".join(['"a"'] * depth),
+    }
+    return shapes[shape]()
+
+
+def nested_program(expression: str) -> str:
+    """NESTED_HEAD, then ``expression`` wherever a check reads an expression."""
+    return NESTED_HEAD + "".join(
+        f"{line}\n"
+        for line in (
+            f"with tracer.start_as_current_span({expression}):\n    x = {expression}",
+            f'span.set_attribute("app.value", {expression})',
+            f'counter.add(1, {{"app.key": {expression}}})',
+            f"logger.info({expression})",
+            f"{expression}.set_attribute('app.key', 1)",
+        )
+    )
+
+
+SHAPES = [
+    "parentheses", "calls", "lists", "dicts", "plus strings", "plus names", "plus f-strings",
+    "times", "and", "or strings", "conditionals", "not", "minus", "attributes", "subscripts",
+    "method calls", "same-value methods", "powers", "implicit concatenation",
+]  # fmt: skip
+#: About as deep as CPython 3.11 compiles each shape: it allows 200 nested brackets, and chains of
+#: about 3,000 terms (1,500 for method calls, which nest twice per term).
+CPYTHON_DEPTH = {"parentheses": 190, "calls": 190, "lists": 190, "dicts": 190}
+CPYTHON_DEPTH |= {"method calls": 1400, "same-value methods": 1400}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_nesting_as_deep_as_cpython_accepts_is_linted(tmp_path: Path, shape: str) -> None:
+    source = nested_program(nested(shape, CPYTHON_DEPTH.get(shape, 1500)))
+    compile(source, "nested.py", "exec")
+    path = tmp_path / "nested.py"
+    path.write_text(source)
+    findings = lint(path)
+    assert [f for f in findings if f.code == UNREADABLE] == []
+    assert where(findings) == [NESTED_MISTAKE]
+
+
+def test_an_expression_too_deep_for_a_check_is_an_otl000_there(tmp_path: Path) -> None:
+    """``.value`` carries its owner's values, so the check follows it, recursively: in a chain
+    longer than the recursion limit it gives up on that expression and the rest is checked."""
+    path = tmp_path / "values.py"
+    path.write_text(nested_program(nested("same-value attributes", 1500)))
+    findings = lint(path)
+    assert where(findings) == [NESTED_MISTAKE]
+    deep = [f for f in findings if f.code == UNREADABLE]
+    assert deep and all("nests too deeply" in f.message for f in deep)
+    assert {f.line for f in deep} <= {9, 10, 11, 12, 13, 14}
+
+
+#: Long but flat: generated tables, argument lists and concatenations of 20,000 strings.
+FLAT = {
+    "list": "table = [" + ", ".join(f'"s{i}"' for i in range(20_000)) + "]",
+    "concatenation": "text = (" + " ".join(f'"s{i}"' for i in range(20_000)) + ")",
+    "call": "f(" + ", ".join(f'"s{i}"' for i in range(20_000)) + ")",
+    "set_attribute": "span.set_attribute(" + ", ".join(f'"s{i}"' for i in range(20_000)) + ")",
+    "attributes": "span.set_attributes({" + ", ".join(f'"k{i}": {i}' for i in range(20_000)) + "})",
+}
+
+
+@pytest.mark.parametrize("name", FLAT)
+def test_long_flat_expressions_are_linted(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "flat.py"
+    path.write_text(f"{HEAD}{FLAT[name]}\n{MISTAKE}\n")
+    _, findings, _ = otel_lint(path, timeout=60)
+    assert [f for f in findings if f.code == UNREADABLE] == []
+    assert where(findings) == [(5, 1 + KEY_START, 5, 1 + KEY_END)]

@@ -231,27 +231,24 @@ def is_built_string(node: SgNode) -> bool:
 
     An f-string with a value, ``%`` formatting, ``+`` with a string, ``.format`` or ``join``.
     """
-    kind = node.kind()
-    if kind == "parenthesized_expression":
+    while node.kind() == "parenthesized_expression":
         inner = [child for child in node.children() if child.is_named()]
-        return len(inner) == 1 and is_built_string(inner[0])
+        if len(inner) != 1:
+            return False
+        node = inner[0]
+    kind = node.kind()
     if kind == "string":
         return bool(interpolated(node))
     if kind == "concatenated_string":
         return any(is_built_string(child) for child in node.children() if child.kind() == "string")
     if kind == "binary_operator":
-        operator = node.field("operator")
-        left, right = node.field("left"), node.field("right")
-        if operator is None or left is None or right is None:
-            return False
-        if operator.text() == "%":
-            return _is_string(left)
-        if operator.text() == "+":
-            return (
-                _is_string(left)
-                or _is_string(right)
-                or is_built_string(left)
-                or is_built_string(right)
+        operator = _operator(node)
+        left = node.field("left")
+        if operator == "%":
+            return left is not None and _is_string(left)
+        if operator == "+":
+            return any(
+                _is_string(operand) or is_built_string(operand) for operand in chain_operands(node)
             )
         return False
     if kind == "call":
@@ -270,12 +267,68 @@ def _is_string(node: SgNode) -> bool:
     return node.kind() in ("string", "concatenated_string")
 
 
-def _plus_operands(node: SgNode) -> list[SgNode]:
+# Chains of one operator nest one level per term (``a + b + c`` is ``(a + b) + c``), as deep as
+# the chain is long: CPython compiles chains of about 3,000 terms, and ``and``/``or`` chains of any
+# length. The helpers below walk such chains with loops, so recursion follows only the brackets
+# (at most 200 deep in valid Python).
+
+
+def _operator(node: SgNode) -> str | None:
     operator = node.field("operator")
-    if node.kind() != "binary_operator" or operator is None or operator.text() != "+":
+    return operator.text() if operator is not None else None
+
+
+def chain_operands(node: SgNode) -> list[SgNode]:
+    """The operands of a chain of one operator, left to right: ``a + b * c + d`` gives a, b * c, d.
+
+    ``node`` itself is the only operand unless it is a binary or boolean operator.
+    """
+    kind, operator = node.kind(), _operator(node)
+    if kind not in ("binary_operator", "boolean_operator"):
         return [node]
-    left, right = node.field("left"), node.field("right")
-    return [*(_plus_operands(left) if left else []), *(_plus_operands(right) if right else [])]
+    operands: list[SgNode] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        left, right = current.field("left"), current.field("right")
+        if (
+            current.kind() == kind
+            and _operator(current) == operator
+            and left is not None
+            and right is not None
+        ):
+            pending += [right, left]
+        else:
+            operands.append(current)
+    return operands
+
+
+def _same_values_as(node: SgNode) -> SgNode | None:
+    """The expression ``node`` takes as many values as, when it only wraps one.
+
+    Parentheses, ``await``, a sign, or a method such as ``.strip()`` on a receiver.
+    """
+    kind = node.kind()
+    if kind in ("parenthesized_expression", "await"):
+        inner = [child for child in node.children() if child.is_named()]
+        return inner[-1] if inner else None  # the last: after any comment
+    if kind == "unary_operator":
+        return node.field("argument")
+    if kind == "call" and callee_name(node) in _SAME_VALUE_METHODS:
+        return call_receiver(node)
+    return None
+
+
+def _alternatives(node: SgNode) -> list[SgNode]:
+    """The values a conditional expression picks from, along its whole ``else`` chain."""
+    values: list[SgNode] = []
+    while node.kind() == "conditional_expression":
+        parts = [child for child in node.children() if child.is_named()]
+        if len(parts) != 3:
+            return [*values, *parts]
+        values.append(parts[0])  # parts[1], the condition, picks a value; it is not one
+        node = parts[2]
+    return [*values, node]
 
 
 def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = False) -> Judgement:
@@ -299,20 +352,21 @@ class _Options:
 
 
 def _judge(node: SgNode, options: _Options) -> Judgement:
+    while True:  # a loop, not recursion, through wrappers: ``x.strip().strip()...`` nests deep
+        text = node.text()
+        if text in options.bounded:
+            return Judgement(Bound.BOUNDED, f"`{text}` is configured as bounded")
+        inner = _same_values_as(node)
+        if inner is None:
+            break
+        node = inner
     kind = node.kind()
-    text = node.text()
-    if text in options.bounded:
-        return Judgement(Bound.BOUNDED, f"`{text}` is configured as bounded")
+    if kind in ("parenthesized_expression", "await", "unary_operator"):
+        return UNKNOWN  # wrapping nothing
     if kind in _LITERAL_KINDS:
         return Judgement(Bound.BOUNDED, "a literal")
     if kind in _BOOLEAN_KINDS:
         return Judgement(Bound.BOUNDED, "a boolean")
-    if kind in ("parenthesized_expression", "await"):
-        inner = [child for child in node.children() if child.is_named()]
-        return _judge(inner[-1], options) if inner else UNKNOWN
-    if kind == "unary_operator":
-        operand = node.field("argument")
-        return _judge(operand, options) if operand is not None else UNKNOWN
     if kind == "string":
         parts = interpolated(node)
         if not parts:
@@ -326,9 +380,7 @@ def _judge(node: SgNode, options: _Options) -> Judgement:
     if kind == "attribute":
         return _judge_attribute(node, options)
     if kind in ("conditional_expression", "boolean_operator"):
-        branches = [child for child in node.children() if child.is_named()]
-        if kind == "conditional_expression" and len(branches) == 3:
-            branches = [branches[0], branches[2]]  # the condition picks a branch; it is not a value
+        branches = _alternatives(node) if kind == "conditional_expression" else chain_operands(node)
         return _combine([_judge(branch, options) for branch in branches], False, text)
     if kind in ("list", "tuple"):
         elements = [child for child in node.children() if child.is_named()]
@@ -397,12 +449,9 @@ def _judge_operator(node: SgNode, options: _Options) -> Judgement:
         if right.kind() == "integer":
             return Judgement(Bound.BOUNDED, f"`{node.text()}` takes at most {right.text()} values")
         return UNKNOWN
-    if operator.text() == "+":
-        operands = _plus_operands(node)
-        built = any(_is_string(operand) for operand in operands)
-        return _combine([_judge(operand, options) for operand in operands], built, node.text())
-    judgements = [_judge(left, options), _judge(right, options)]
-    return _combine(judgements, False, node.text())
+    operands = chain_operands(node)
+    built = operator.text() == "+" and any(_is_string(operand) for operand in operands)
+    return _combine([_judge(operand, options) for operand in operands], built, node.text())
 
 
 def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
@@ -416,7 +465,6 @@ def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
 def _judge_call(node: SgNode, options: _Options) -> Judgement:
     name = callee_name(node)
     arguments = call_arguments(node)
-    receiver = call_receiver(node)
     if name in _BOUNDED_CALLS:
         return Judgement(Bound.BOUNDED, f"`{name}()` has few values")
     if is_built_string(node):
@@ -438,8 +486,6 @@ def _judge_call(node: SgNode, options: _Options) -> Judgement:
         if name == "str" and argument.kind() == "identifier" and argument.text() in _ERROR_NAMES:
             return Judgement(Bound.UNBOUNDED, f"`{node.text()}` is an error message (free text)")
         return _judge(argument, options)
-    if name in _SAME_VALUE_METHODS and receiver is not None:
-        return _judge(receiver, options)
     return UNKNOWN
 
 

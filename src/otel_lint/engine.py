@@ -167,6 +167,24 @@ def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Findi
     )
 
 
+def _not_followed(
+    rule: Rule, match: SgNode, label: str, seen: dict[tuple[str, str], int]
+) -> Finding:
+    """An OTL000 where a check gave up on an expression that nests deeper than it can follow.
+
+    Checks follow chains with loops; what is left (brackets, ``.value.value...``) recurses, and
+    a file built to nest past Python's recursion limit loses that one judgement, not the file.
+    """
+    line, column, end_line, end_column, _, _ = _position(match)
+    message = (
+        f"not checked for {rule.code} here: the expression nests too deeply for its check to "
+        "follow (the rest of the file was checked)"
+    )
+    at = _point_finding(UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column)
+    fingerprint = _fingerprint(UNREADABLE, match.text(), seen)
+    return replace(at, end_line=end_line, end_column=end_column, fingerprint=fingerprint)
+
+
 def syntax_error(root: SgNode) -> SgNode | None:
     """The first place the parser had to recover from a syntax error, or None."""
     return root.find(_SYNTAX_ERROR)
@@ -200,7 +218,11 @@ def analyze_text(
     for rule, matches in zip(rules, candidates(root, text, rules), strict=True):
         judge = checks[rule.check] if rule.check else None
         for match in matches:
-            verdicts: Iterable[Verdict] = judge(match, context) if judge else (Verdict(),)
+            try:
+                verdicts: Iterable[Verdict] = list(judge(match, context)) if judge else (Verdict(),)
+            except RecursionError:
+                findings.append(_not_followed(rule, match, label, seen))
+                continue
             for verdict in verdicts:
                 findings.append(_finding(rule, match, verdict, label, seen))
     return FileResult(

@@ -178,12 +178,17 @@ def _spans_of(match: SgNode) -> tuple[list[_SpanItem], SgNode | None]:
 
 
 def _walk(node: SgNode, kinds: frozenset[str]) -> Iterator[SgNode]:
-    """Descendants of ``node`` of the given kinds, not entering nested functions or classes."""
-    for child in node.children():
+    """Descendants of ``node`` of the given kinds, not entering nested functions or classes.
+
+    In document order, with a stack of its own: an expression can nest thousands deep.
+    """
+    pending = list(reversed(node.children()))
+    while pending:
+        child = pending.pop()
         if child.kind() in kinds:
             yield child
         if child.kind() not in _SCOPES:
-            yield from _walk(child, kinds)
+            pending.extend(reversed(child.children()))
 
 
 # --- imports and clients -------------------------------------------------------------------------
@@ -230,17 +235,21 @@ def _qualified(node: SgNode | None, imports: dict[str, str]) -> str | None:
 
 def _path(node: SgNode | None, through_subscripts: bool) -> str | None:
     """``self.client`` for an attribute chain of names; subscripts are skipped when asked."""
-    node = _unwrap(node)
-    if node is None:
-        return None
-    if node.kind() == "identifier":
-        return node.text()
-    if node.kind() == "attribute":
-        base = _path(node.field("object"), through_subscripts)
-        attribute = node.field("attribute")
-        return None if base is None or attribute is None else f"{base}.{attribute.text()}"
-    if node.kind() == "subscript" and through_subscripts:
-        return _path(node.field("value"), through_subscripts)
+    names: list[str] = []
+    # Down the chain from its end (a loop: CPython takes chains thousands long).
+    while (node := _unwrap(node)) is not None:
+        if node.kind() == "identifier":
+            return ".".join([node.text(), *reversed(names)])
+        if node.kind() == "attribute":
+            attribute = node.field("attribute")
+            if attribute is None:
+                return None
+            names.append(attribute.text())
+            node = node.field("object")
+        elif node.kind() == "subscript" and through_subscripts:
+            node = node.field("value")
+        else:
+            return None
     return None
 
 

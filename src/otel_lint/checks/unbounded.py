@@ -404,42 +404,46 @@ def _value_names(value: SgNode) -> Iterator[str]:
     ``headers.get("cookie")`` read the header, ``str(password)`` and ``f"{password}"`` read
     ``password``; ``get_user(token)`` reads ``get_user``: a function of a secret is not the secret.
     """
-    kind = value.kind()
-    if kind == "identifier":
-        yield value.text()
-    elif kind == "attribute":
-        attribute = value.field("attribute")
-        if attribute is not None:
-            yield attribute.text()
-    elif kind == "subscript":
-        key = string_value(value.field("subscript"))
-        if key is not None:
-            yield key
-    elif kind == "string":
-        for part in value.children():
-            expression = part.field("expression") if part.kind() == "interpolation" else None
-            if expression is not None:
-                yield from _value_names(expression)
-    elif kind in (
-        "parenthesized_expression",
-        "await",
-        "conditional_expression",
-        "boolean_operator",
-    ):
-        for child in value.children():
-            if child.is_named():
-                yield from _value_names(child)
-    elif kind == "call":
-        method = callee_name(value)
-        positional = positional_arguments(value)
-        if method == "get" and positional and string_value(positional[0]) is not None:
-            yield string_value(positional[0]) or ""
-        elif method in _PASS_THROUGH_CALLS:
-            receiver = call_receiver(value)
-            for argument in positional if receiver is None or method == "format" else [receiver]:
-                yield from _value_names(argument)
-        else:
-            yield method
+    # Depth-first with a stack of its own, in document order: ``a or b or ...`` and
+    # ``x.strip().strip()...`` nest one level per term, thousands deep in valid Python.
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        kind = value.kind()
+        inner: list[SgNode] = []
+        if kind == "identifier":
+            yield value.text()
+        elif kind == "attribute":
+            attribute = value.field("attribute")
+            if attribute is not None:
+                yield attribute.text()
+        elif kind == "subscript":
+            key = string_value(value.field("subscript"))
+            if key is not None:
+                yield key
+        elif kind == "string":
+            for part in value.children():
+                expression = part.field("expression") if part.kind() == "interpolation" else None
+                if expression is not None:
+                    inner.append(expression)
+        elif kind in (
+            "parenthesized_expression",
+            "await",
+            "conditional_expression",
+            "boolean_operator",
+        ):
+            inner = [child for child in value.children() if child.is_named()]
+        elif kind == "call":
+            method = callee_name(value)
+            positional = positional_arguments(value)
+            if method == "get" and positional and string_value(positional[0]) is not None:
+                yield string_value(positional[0]) or ""
+            elif method in _PASS_THROUGH_CALLS:
+                receiver = call_receiver(value)
+                inner = positional if receiver is None or method == "format" else [receiver]
+            else:
+                yield method
+        pending.extend(reversed(inner))
 
 
 def _url_with_query(value: SgNode) -> bool:
