@@ -47,6 +47,12 @@ _SYNTAX_ERROR: Config = {
     }
 }
 _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+#: Deeper than CPython 3.11 compiles (chains of about 3,000 terms; 200 nested brackets). Rules
+#: look at a node's parent, which tree-sitter finds in time proportional to the node's depth:
+#: a tree 20,000 deep took minutes in one ast-grep call, which no time limit can interrupt.
+DEEPEST = 3000
+#: Smaller files are not measured: the deepest they can nest costs seconds, not minutes.
+_MEASURED_FROM = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,42 @@ def syntax_error(root: SgNode) -> SgNode | None:
     return root.find(_SYNTAX_ERROR)
 
 
+def _not_checkable(root: SgNode, text: str) -> tuple[str, SgNode] | None:
+    """Why the file cannot be checked and where: a syntax error, or nesting too deep."""
+    error = syntax_error(root)
+    if error is not None:
+        line = error.range().start.line + 1
+        if error.kind() == "ERROR":
+            return f"syntax error at line {line}", error
+        return f"syntax error: missing `{error.kind()}` at line {line}", error
+    deep = too_deep(root) if len(text) >= _MEASURED_FROM else None
+    if deep is not None:
+        line = deep.range().start.line + 1
+        return f"nested more than {DEEPEST:,} levels deep at line {line}", deep
+    return None
+
+
+def too_deep(root: SgNode, deepest: int = DEEPEST) -> SgNode | None:
+    """A node more than ``deepest`` levels below ``root``, or None.
+
+    Looks only into nodes long enough to hold what is left of that depth: every few levels
+    down add a character, so a node of ``n`` characters holds at most about ``4 * n`` levels.
+    A normal file is decided from its few largest nodes.
+    """
+    pending = [(root, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > deepest:
+            return node
+        shortest = max(16, (deepest - depth) // 4)
+        # len(text()) rather than range(): ast-grep-py counts its way to a position's column,
+        # which costs 0.7 ms a node on a line of 500,000 characters.
+        pending += [
+            (child, depth + 1) for child in node.children() if len(child.text()) >= shortest
+        ]
+    return None
+
+
 def analyze_text(
     label: str,
     text: str,
@@ -201,13 +243,10 @@ def analyze_text(
     # Same length as ``text``: positions and fix offsets into it hold for the original too.
     text = parser_text(text)
     root = SgRoot(text, "python").root()
-    error = syntax_error(root)
-    if error is not None:
-        start = error.range().start
-        what = (
-            "syntax error" if error.kind() == "ERROR" else f"syntax error: missing `{error.kind()}`"
-        )
-        reason = f"{what} at line {start.line + 1}"
+    problem = _not_checkable(root, text)
+    if problem is not None:
+        reason, node = problem
+        start = node.range().start
         return FileResult(
             label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),)
         )
