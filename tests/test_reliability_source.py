@@ -349,3 +349,58 @@ def test_nesting_deeper_than_cpython_accepts_is_an_otl000_that_says_so(
     assert finding.code == UNREADABLE
     assert re.search(r"nested more than 3,000 levels deep at line (9|1[0-4])$", finding.message)
     assert 9 <= finding.line <= 14
+
+
+# --- big files -----------------------------------------------------------------------------------
+
+
+def test_a_single_expression_of_10000_lines_is_linted(tmp_path: Path) -> None:
+    keys = [f'    "app.key_{i}": {i},\n' for i in range(10_000)]
+    keys[5_000] = '    "http.method": "GET",\n'
+    path = tmp_path / "one_expression.py"
+    path.write_text(f"{HEAD}span.set_attributes({{\n{''.join(keys)}}})\n{MISTAKE}\n")
+    findings = lint(path)
+    assert [f for f in findings if f.code == UNREADABLE] == []
+    assert where(findings) == [(5_005, 5, 5_005, 18), (10_006, 1 + KEY_START, 10_006, 1 + KEY_END)]
+
+
+def generated_module(size: int) -> str:
+    """A generated module of about ``size`` characters, mostly data tables, as code generators
+    write them, with an instrumented function after each table; one mistake at each end."""
+    head = (
+        f"{HEAD}{MISTAKE}\nmeter = trace.get_tracer_provider()\n"
+        "tracer = trace.get_tracer(__name__)\n\n\n"
+    )
+    blocks = [head]
+    written, number = len(head), 0
+    while written < size:
+        rows = "".join(f'    ("key-{number}-{j}", {j}, {j}.5, "value {j}"),\n' for j in range(400))
+        block = (
+            f"TABLE_{number} = [\n{rows}]\n\n\n"
+            f"def handler_{number}(request):\n"
+            f'    with tracer.start_as_current_span("handler_{number}") as current:\n'
+            f'        current.set_attribute("acme.table", {number})\n'
+            f"        return TABLE_{number}[request.index]\n\n\n"
+        )
+        blocks.append(block)
+        written += len(block)
+        number += 1
+    return "".join(blocks) + f"{MISTAKE}\n"
+
+
+@pytest.mark.slow
+def test_a_20_mb_generated_file_is_linted(tmp_path: Path) -> None:
+    """About 30 s and 1.5 GB here (the parsed tree takes some 70 bytes a character), in a
+    process of its own. Before facts about the whole file were computed once per file, a file
+    like this took minutes: 465 s for 2 MB of instrumented functions."""
+    source = generated_module(20 * 1024 * 1024)
+    path = tmp_path / "generated.py"
+    path.write_text(source)
+    last = source.count("\n")
+    code, findings, _ = otel_lint(path, timeout=600)
+    assert code == 1
+    assert [f.code for f in findings] == ["OTL301", "OTL301"]
+    assert where(findings) == [
+        (4, 1 + KEY_START, 4, 1 + KEY_END),
+        (last, 1 + KEY_START, last, 1 + KEY_END),
+    ]

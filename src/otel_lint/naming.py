@@ -105,6 +105,15 @@ def _squashed_keys(registry: Registry) -> dict[str, str]:
     return index
 
 
+@lru_cache(maxsize=8)
+def _keys_by_namespace(registry: Registry) -> dict[str, tuple[str, ...]]:
+    """Every attribute key by its top-level namespace (``http`` -> ``http.request.method``...)."""
+    index: dict[str, list[str]] = {}
+    for key in registry.attributes:
+        index.setdefault(key.split(".", 1)[0], []).append(key)
+    return {namespace: tuple(keys) for namespace, keys in index.items()}
+
+
 def _current_name(registry: Registry, key: str) -> str | None:
     """``key`` if it is a current attribute; its single replacement if deprecated; else None."""
     attribute = registry.attributes.get(key)
@@ -132,7 +141,8 @@ def near_miss(name: str, registry: Registry) -> str | None:
     if "." not in name or top not in registry.namespaces:
         return None
     lowered = name.lower()
-    siblings = [k for k in registry.attributes if k.startswith(top + ".")]
+    # Once per registry, not a scan of every key per name: a generated file can hold thousands.
+    siblings = [k for k in _keys_by_namespace(registry).get(top, ()) if "." in k]
     # A known key that only adds a final component suffix (``status`` -> ``status_code``).
     extended = [
         k for k in siblings if k.startswith(lowered + "_") and "." not in k[len(lowered) + 1 :]

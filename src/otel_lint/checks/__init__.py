@@ -13,6 +13,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar, cast
 
 from ast_grep_py import SgNode
 
@@ -38,6 +39,26 @@ class FileContext:
     root: SgNode
     registry: Registry
     settings: CheckSettings = field(default_factory=CheckSettings)
+    #: Facts about the whole file, computed once for it (see ``per_file``) and dropped with it.
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+
+_T = TypeVar("_T")
+
+
+def per_file(fact: Callable[[FileContext], _T]) -> Callable[[FileContext], _T]:
+    """Compute ``fact`` once per file, however many candidates consult it.
+
+    A check runs once per candidate, and a file can hold thousands: a whole-tree query made
+    per candidate makes large files quadratic.
+    """
+
+    def once(context: FileContext) -> _T:
+        if fact not in context.memo:
+            context.memo[fact] = fact(context)
+        return cast(_T, context.memo[fact])
+
+    return once
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from otel_lint.calls import call_arguments, call_receiver, keyword_argument, method_name
-from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.checks import FileContext, Verdict, check, per_file
 from otel_lint.instrumented_libraries import (
     CLIENT_LIBRARIES,
     WEB_FRAMEWORKS,
@@ -363,9 +363,15 @@ def _held_by(receiver: SgNode | None, held: dict[str, ClientLibrary]) -> ClientL
     return None
 
 
-def _clients(root: SgNode) -> _Clients:
-    imports = _imports(root)
-    return _Clients(imports, _client_objects(root, imports))
+@per_file
+def _file_imports(context: FileContext) -> dict[str, str]:
+    return _imports(context.root)
+
+
+@per_file
+def _clients(context: FileContext) -> _Clients:
+    imports = _file_imports(context)
+    return _Clients(imports, _client_objects(context.root, imports))
 
 
 def _client_library(call: SgNode, clients: _Clients) -> ClientLibrary | None:
@@ -523,7 +529,7 @@ def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterato
     operation, result = _operation_of(work[0])
     if operation is None or not all(_uses_result_only(s, result) for s in work[1:]):
         return
-    clients = _clients(context.root)
+    clients = _clients(context)
     calls = [
         c
         for s in work
@@ -582,8 +588,18 @@ def _route_of(call: SgNode) -> str | None:
     )
 
 
+@per_file
+def _calls_by_name(context: FileContext) -> dict[str, list[SgNode]]:
+    """Every call in the file, by the last name of what it calls (``add_url_rule``)."""
+    calls: dict[str, list[SgNode]] = {}
+    for call in context.root.find_all(kind="call"):
+        called = call.field("function")
+        calls.setdefault(_last_name(called.text()) if called is not None else "", []).append(call)
+    return calls
+
+
 def _handler(
-    function: SgNode, frameworks: list[WebFramework], root: SgNode
+    function: SgNode, frameworks: list[WebFramework], context: FileContext
 ) -> tuple[WebFramework, list[str]] | None:
     """The framework that routes requests to ``function``, and the routes it is registered for."""
     name_node = function.field("name")
@@ -598,12 +614,17 @@ def _handler(
         if routes:
             return framework, [r for r in routes if r]
         if framework.route_registrations and _enclosing_function(function) is None:
-            for call in root.find_all(kind="call"):
-                called = call.field("function")
-                called_name = _last_name(called.text()) if called is not None else ""
-                if called_name in framework.route_registrations and any(
-                    a.kind() == "identifier" and a.text() == name for a in call_arguments(call)
-                ):
+            calls = _calls_by_name(context)
+            registrations = sorted(
+                (
+                    call
+                    for called in framework.route_registrations
+                    for call in calls.get(called, [])
+                ),
+                key=lambda call: call.range().start.index,
+            )
+            for call in registrations:
+                if any(a.kind() == "identifier" and a.text() == name for a in call_arguments(call)):
                     route = _route_of(call)
                     return framework, [route] if route else []
         owner = _class_of(function)
@@ -640,10 +661,10 @@ def span_duplicates_server_span(node: SgNode, context: FileContext) -> Iterator[
     function = node if node.kind() == "function_definition" else _enclosing_function(node)
     if function is None:
         return
-    frameworks = _frameworks_imported(_imports(context.root))
+    frameworks = _frameworks_imported(_file_imports(context))
     if not frameworks:
         return
-    found = _handler(function, frameworks, context.root)
+    found = _handler(function, frameworks, context)
     if found is None:
         return
     framework, routes = found

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from ast_grep_py import SgNode
 
-from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.checks import FileContext, Verdict, check, per_file
 from otel_lint.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
 from otel_lint.literals import string_value, with_string_value
 from otel_lint.naming import (
@@ -34,12 +33,21 @@ SEMCONV_PACKAGE = "opentelemetry.semconv"
 # --- attribute keys written as string literals ------------------------------------------------
 
 
+@per_file
+def _issues_by_key(context: FileContext) -> dict[str, list[NameIssue]]:
+    """Each attribute key's issues, filled in as the file's keys are met: four rules ask about
+    every key, and a generated file repeats the same few keys thousands of times."""
+    return {}
+
+
 def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> Iterator[Verdict]:
     key = string_value(node)
     if key is None:
         return
-    issues = check_attribute_key(key, context.registry, context.settings.namespaces)
-    for issue in issues:
+    known = _issues_by_key(context)
+    if key not in known:
+        known[key] = check_attribute_key(key, context.registry, context.settings.namespaces)
+    for issue in known[key]:
         if ATTRIBUTE_KEY_CODES.get(issue.kind) != code:
             continue
         fix = None
@@ -63,14 +71,6 @@ _CONSTANT_ORIGIN = re.compile(
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
 
-@dataclass(frozen=True)
-class _Source:
-    """A file's text as the memo key, carrying its parsed tree along uncompared."""
-
-    text: str
-    root: SgNode = field(compare=False, hash=False)
-
-
 def _imported_names(statement: SgNode) -> Iterator[tuple[str, str]]:
     """(name as imported, local name) for each name an import statement binds."""
     seen_import = statement.kind() == "import_statement"
@@ -92,8 +92,8 @@ def _imported_names(statement: SgNode) -> Iterator[tuple[str, str]]:
                 yield name.text(), alias.text()
 
 
-@lru_cache(maxsize=16)
-def _semconv_imports(source: _Source) -> Mapping[str, str]:
+@per_file
+def _semconv_imports(source: FileContext) -> Mapping[str, str]:
     """Local name -> full dotted origin, for every name a file imports from the semconv package."""
     origins: dict[str, str] = {}
     if "opentelemetry" not in source.text:
@@ -132,7 +132,7 @@ def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric |
     """
     if node.kind() not in ("identifier", "attribute"):
         return None
-    origin = _origin(node.text(), _semconv_imports(_Source(context.text, context.root)))
+    origin = _origin(node.text(), _semconv_imports(context))
     found = _CONSTANT_ORIGIN.match(origin or "")
     if found is None:
         return None

@@ -12,10 +12,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import SgNode
 
 from otel_lint.boundedness import (
     Judgement,
@@ -34,7 +33,7 @@ from otel_lint.calls import (
     keyword_argument,
     positional_arguments,
 )
-from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.checks import FileContext, Verdict, check, per_file
 from otel_lint.literals import string_value
 
 
@@ -128,12 +127,11 @@ class _FileNames:
     instruments: frozenset[str]
 
 
-@lru_cache(maxsize=8)
-def _file_names(text: str) -> _FileNames:
+@per_file
+def _file_names(context: FileContext) -> _FileNames:
     # Checks run once per candidate, and a file can hold thousands of candidates; querying the
-    # whole tree each time made large files quadratic (minutes for 12,000 lines). The text is the
-    # key, so this is computed once per file, from a parse of its own.
-    root = SgRoot(text, "python").root()
+    # whole tree each time made large files quadratic (minutes for 12,000 lines).
+    root = context.root
     return _FileNames(module_constants(root), frozenset(_instrument_names(root)))
 
 
@@ -156,7 +154,7 @@ def _is_instrument_call(call: SgNode, context: FileContext) -> bool:
         and positional[1].kind() == "dictionary"
     ):
         return True
-    return receiver_name in _file_names(context.text).instruments
+    return receiver_name in _file_names(context).instruments
 
 
 _LOG_METHODS = frozenset(
@@ -192,7 +190,7 @@ def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeVa
 
 def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:
     """The configured bounded names, the module's constants and, around ``node``, loop constants."""
-    constants = _file_names(context.text).constants
+    constants = _file_names(context).constants
     around = loop_constants(node, constants) if node is not None else frozenset()
     return (*context.settings.bounded, *constants, *around)
 
