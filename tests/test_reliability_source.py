@@ -16,8 +16,11 @@ import contextlib
 import io
 import json
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,7 @@ from otel_lint.cli import main
 from otel_lint.engine import UNREADABLE
 from otel_lint.findings import Finding
 from otel_lint.runner import RunOptions, run_lint
+from otel_lint.time_limit import OutOfTime, time_limit
 
 HEAD = "from opentelemetry import trace\n\nspan = trace.get_current_span()\n"
 MISTAKE = 'span.set_attribute("http.method", "GET")'
@@ -404,3 +408,95 @@ def test_a_20_mb_generated_file_is_linted(tmp_path: Path) -> None:
         (4, 1 + KEY_START, 4, 1 + KEY_END),
         (last, 1 + KEY_START, last, 1 + KEY_END),
     ]
+
+
+# --- the time limit per file ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_and_quick(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated module of just under 2 MiB (seconds of checks: too slow for half a second per
+    MiB) and a small file with a mistake, in one folder."""
+    folder = tmp_path_factory.mktemp("time_limit")
+    (folder / "generated.py").write_text(generated_module(2 * 1024 * 1024 - 64 * 1024))
+    (folder / "quick.py").write_text(f"{HEAD}{MISTAKE}\n")
+    return folder
+
+
+def test_a_file_over_its_time_limit_is_an_otl000_naming_it(slow_and_quick: Path) -> None:
+    code, findings, _ = otel_lint(slow_and_quick, "--file-time-limit", "0.5")
+    assert code == 1
+    late = [f for f in findings if f.path.endswith("generated.py")]
+    assert [f.code for f in late] == [UNREADABLE]
+    assert late[0].message == (
+        "file could not be checked: checking it took longer than 1 s, its time limit "
+        "(`file-time-limit`: 0.5 s per started MiB of source)"
+    )
+    assert where([f for f in findings if f.path.endswith("quick.py")]) == [
+        (4, 1 + KEY_START, 4, 1 + KEY_END)
+    ]
+
+
+def test_the_time_limit_is_a_setting_and_a_late_file_is_not_cached(
+    slow_and_quick: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.otel-lint]\nfile-time-limit = 0.25\n")
+    (project / "generated.py").write_bytes((slow_and_quick / "generated.py").read_bytes())
+    outcome = run_lint(RunOptions(paths=(project,)))
+    assert [(f.code, "0.25 s per started MiB" in f.message) for f in outcome.findings] == [
+        (UNREADABLE, True)
+    ]
+    # With the cache on: a later run without the limit checks the file instead of remembering.
+    outcome = run_lint(RunOptions(paths=(project,), file_time_limit=0))
+    assert [f.code for f in outcome.findings] == ["OTL301", "OTL301"]
+
+
+def test_without_a_signal_the_limit_is_checked_between_candidates(slow_and_quick: Path) -> None:
+    """Signals reach only the main thread; elsewhere (and on Windows) the engine looks at the
+    clock before each candidate."""
+    found: list[Finding] = []
+    options = RunOptions(paths=(slow_and_quick / "generated.py",), file_time_limit=0.25)
+    worker = threading.Thread(target=lambda: found.extend(run_lint(options).findings))
+    worker.start()
+    worker.join(timeout=120)
+    assert [f.code for f in found] == [UNREADABLE]
+    assert "took longer than 0.5 s" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("value", "toml"), [("-1", "-1"), ("nan", "nan"), ("inf", "inf"), ("soon", '"soon"')]
+)
+def test_a_time_limit_that_is_not_seconds_is_a_usage_error(
+    value: str, toml: str, tmp_path: Path
+) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exit_:
+        main(["check", "--file-time-limit", value, str(tmp_path)])
+    assert exit_.value.code == 2
+    assert f"not a number of seconds (0 or more): {value}" in err.getvalue()
+    (tmp_path / "pyproject.toml").write_text(f"[tool.otel-lint]\nfile-time-limit = {toml}\n")
+    code, _, err_text = cli(tmp_path)
+    assert code == 2
+    assert "`file-time-limit`" in err_text
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here")
+def test_the_limit_gives_back_a_timer_someone_else_set() -> None:
+    """pytest-timeout, for one, sets a timer and a SIGALRM handler of its own."""
+    theirs = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    handler = signal.getsignal(signal.SIGALRM)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 60)
+        with pytest.raises(OutOfTime), time_limit(0.05):
+            time.sleep(5)  # the signal interrupts the sleep
+        with time_limit(5):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 30 < left <= 60
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, theirs)

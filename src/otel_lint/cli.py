@@ -37,6 +37,16 @@ def _codes(value: str) -> list[str]:
     return codes
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds (0 or more): {value}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     from otel_lint import __version__
 
@@ -75,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--no-cache", action="store_true", help="do not read or write the results cache"
+    )
+    check.add_argument(
+        "--file-time-limit",
+        type=_seconds,
+        metavar="SECONDS",
+        help="seconds a file may take per started MiB before it is an OTL000 (default 10; 0: none)",
     )
     check.add_argument(
         "--follow-symlinks",
@@ -136,6 +152,7 @@ def _run_check(arguments: argparse.Namespace) -> int:
         report_unused_noqa=arguments.report_unused_noqa,
         use_cache=not arguments.no_cache,
         follow_symlinks=arguments.follow_symlinks,
+        file_time_limit=arguments.file_time_limit,
     )
     outcome = run_lint(options)
     for fixed in outcome.fixed:

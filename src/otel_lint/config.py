@@ -60,6 +60,8 @@ class Settings(BaseModel):
     report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa")
     #: Follow symlinks to directories, and to files outside the tree walked.
     follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
+    #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
+    file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
 
     _validate_select = field_validator("select", "ignore", "extend_select")(
         classmethod(lambda cls, v: _check_selectors(v))

@@ -30,6 +30,7 @@ from otel_lint.rule_model import Rule, load_rules
 from otel_lint.semconv import Registry, load_registry
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 from otel_lint.suppressions import Noqa, find_suppressions
+from otel_lint.time_limit import Deadline, OutOfTime, allowance, time_limit
 
 UNREADABLE = "OTL000"
 UNUSED_NOQA = "OTL001"
@@ -238,8 +239,13 @@ def analyze_text(
     rules: Sequence[Rule],
     registry: Registry,
     settings: CheckSettings | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> FileResult:
-    """Lint decoded source text: one parse, every rule. Suppressions are not applied here."""
+    """Lint decoded source text: one parse, every rule. Suppressions are not applied here.
+
+    With a ``deadline``, raises OutOfTime between candidates once it has passed.
+    """
     # Same length as ``text``: positions and fix offsets into it hold for the original too.
     text = parser_text(text)
     root = SgRoot(text, "python").root()
@@ -257,6 +263,8 @@ def analyze_text(
     for rule, matches in zip(rules, candidates(root, text, rules), strict=True):
         judge = checks[rule.check] if rule.check else None
         for match in matches:
+            if deadline is not None:
+                deadline.check()
             try:
                 verdicts: Iterable[Verdict] = list(judge(match, context)) if judge else (Verdict(),)
             except RecursionError:
@@ -298,6 +306,8 @@ class Job:
     codes: tuple[str, ...]
     settings: CheckSettings
     use_cache: bool = True
+    #: Seconds per started MiB of source the file may take (None: no limit).
+    time_limit: float | None = None
 
 
 @cache
@@ -308,22 +318,46 @@ def _rules_by_code() -> dict[str, Rule]:
 def check_file(job: Job) -> FileResult:
     """Read, decode, lint and apply suppressions to one file; never raises for a bad file."""
     label = job.target.label
+    entry = None
+    # Loaded once per process, before the clock starts: the limit is for the file's own work.
+    _rules_by_code()
+    load_registry()
     try:
-        data = job.target.path.read_bytes()
-    except OSError as error:
-        return FileResult(label, findings=(unreadable(label, error.strerror or str(error)),))
-    if not job.use_cache:
-        return _check_bytes(job, data)
-    entry = result_cache.entry_path(job, data)
-    cached = result_cache.load(entry)
-    if cached is not None:
-        return cached
-    result = _check_bytes(job, data)
-    result_cache.store(entry, result)
+        with time_limit(_allowed(job)) as deadline:
+            try:
+                data = job.target.path.read_bytes()
+            except OSError as error:
+                reason = error.strerror or str(error)
+                return FileResult(label, findings=(unreadable(label, reason),))
+            if job.use_cache:
+                entry = result_cache.entry_path(job, data)
+                cached = result_cache.load(entry)
+                if cached is not None:
+                    return cached
+            result = _check_bytes(job, data, deadline)
+    except OutOfTime as late:
+        # Not cached: the next run, on a less busy machine or with a larger limit, may finish.
+        reason = (
+            f"checking it took longer than {late.seconds:g} s, its time limit "
+            f"(`file-time-limit`: {job.time_limit:g} s per started MiB of source)"
+        )
+        return FileResult(label, findings=(unreadable(label, reason),))
+    if entry is not None:
+        result_cache.store(entry, result)
     return result
 
 
-def _check_bytes(job: Job, data: bytes) -> FileResult:
+def _allowed(job: Job) -> float | None:
+    if job.time_limit is None:
+        return None
+    try:
+        size = job.target.path.stat().st_size
+    except OSError:
+        size = 0  # reading it will say what is wrong
+    return allowance(job.time_limit, size)
+
+
+def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> FileResult:
     label = job.target.label
     try:
         text = decode_source(data).text
@@ -332,11 +366,11 @@ def _check_bytes(job: Job, data: bytes) -> FileResult:
     rules_by_code = _rules_by_code()
     rules = [rules_by_code[code] for code in job.codes if code in rules_by_code]
     try:
-        result = analyze_text(label, text, rules, load_registry(), job.settings)
+        result = analyze_text(label, text, rules, load_registry(), job.settings, deadline=deadline)
     except RecursionError:
         return FileResult(label, findings=(unreadable(label, "nested too deeply to analyse"),))
     except BaseException as error:  # ast-grep-py raises Rust panics as BaseException subclasses
-        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        if isinstance(error, (KeyboardInterrupt, SystemExit, OutOfTime)):
             raise
         return FileResult(label, findings=(unreadable(label, f"the parser failed: {error}"),))
     return apply_suppressions(result, text)
@@ -380,9 +414,10 @@ def check_files(
     settings: CheckSettings,
     jobs: int | None = None,
     use_cache: bool = True,
+    time_limit: float | None = None,
 ) -> list[FileResult]:
     """Check every target, in worker processes when that pays; results in target order."""
-    work = [Job(target, tuple(codes), settings, use_cache) for target in targets]
+    work = [Job(target, tuple(codes), settings, use_cache, time_limit) for target in targets]
     workers = _worker_count(jobs, len(work))
     if workers == 1:
         return [check_file(job) for job in work]

@@ -42,6 +42,8 @@ class RunOptions:
     report_unused_noqa: bool | None = None
     use_cache: bool = True
     follow_symlinks: bool | None = None
+    #: Seconds per started MiB of source; 0 for no limit.
+    file_time_limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -217,9 +219,12 @@ def _check(
     codes: Sequence[str],
     settings: CheckSettings,
     options: RunOptions,
+    time_limit: float | None,
 ) -> list[engine.FileResult]:
     """Every file's result, and one ``OTL000`` result for each path that could not be checked."""
-    results = engine.check_files(found.targets, codes, settings, options.jobs, options.use_cache)
+    results = engine.check_files(
+        found.targets, codes, settings, options.jobs, options.use_cache, time_limit
+    )
     return results + [
         engine.FileResult(p.label, findings=(engine.unreadable(p.label, p.reason),))
         for p in found.problems
@@ -244,7 +249,11 @@ def run_lint(options: RunOptions) -> RunOutcome:
     baseline = read_baseline(options.baseline) if options.baseline else None
 
     codes_run = [r.code for r in rules]
-    results = _check(found, codes_run, check_settings, options)
+    limit = (
+        options.file_time_limit if options.file_time_limit is not None else settings.file_time_limit
+    )
+    time_limit = limit or None  # 0: no limit
+    results = _check(found, codes_run, check_settings, options, time_limit)
     unused = (
         options.report_unused_noqa
         if options.report_unused_noqa is not None
@@ -266,7 +275,7 @@ def run_lint(options: RunOptions) -> RunOutcome:
         }
         done = _fix_files(findings, targets, rules, check_settings, facts_of)
         if any(isinstance(outcome, FixedFile) for outcome in done):
-            again = _check(found, codes_run, check_settings, options)
+            again = _check(found, codes_run, check_settings, options, time_limit)
             resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
