@@ -392,7 +392,7 @@ def context_facts(root: Path, checked: Iterable[Path], exclude: Sequence[str]) -
         if path.absolute() in checked_paths:
             continue
         try:
-            text = decode_source(path.read_bytes()).text
+            text = parser_text(decode_source(path.read_bytes()).text)
         except (OSError, UnreadableSource):
             continue
         try:

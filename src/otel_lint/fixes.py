@@ -15,7 +15,7 @@ from ast_grep_py import SgRoot
 
 from otel_lint.engine import syntax_error
 from otel_lint.findings import Finding, Fix
-from otel_lint.source import UnreadableSource, decode_source, encode_source
+from otel_lint.source import UnreadableSource, decode_source, encode_source, parser_text
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> FixOutcome:
 
 
 def parses(text: str) -> bool:
-    return syntax_error(SgRoot(text, "python").root()) is None
+    return syntax_error(SgRoot(parser_text(text), "python").root()) is None
 
 
 def _compiles(text: str) -> bool:

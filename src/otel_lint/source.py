@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import re
+import warnings
 from dataclasses import dataclass
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -12,6 +14,8 @@ _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
+#: Bytes that are not UTF-8, kept as lone surrogates by the surrogateescape error handler.
+_ESCAPED = re.compile("[\udc80-\udcff]")
 
 
 class UnreadableSource(Exception):
@@ -55,6 +59,7 @@ def _normal_name(encoding: str) -> str:
 
 def decode_source(data: bytes) -> SourceText:
     """Decode ``data`` as CPython decodes a source file, or raise UnreadableSource."""
+    original = data
     bom = data.startswith(codecs.BOM_UTF8)
     if bom:
         data = data[len(codecs.BOM_UTF8) :]
@@ -68,8 +73,14 @@ def decode_source(data: bytes) -> SourceText:
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as error:
-        line = len(_LINE_END_BYTES.findall(data, 0, error.start)) + 1
-        raise UnreadableSource(f"not valid {codec} (line {line}, byte {error.start})") from None
+        if codec == "utf-8" and _compiles(original):
+            # CPython reads UTF-8 source token by token and never decodes a comment: a latin-1
+            # "(c)" in one imports fine. Such bytes become lone surrogates, which give the bytes
+            # back when the text is encoded again (parser_text shows them as U+FFFD).
+            text = data.decode(codec, "surrogateescape")
+        else:
+            line = len(_LINE_END_BYTES.findall(data, 0, error.start)) + 1
+            raise UnreadableSource(f"not valid {codec} (line {line}, byte {error.start})") from None
     except (ValueError, LookupError) as error:
         # A cookie naming a codec that is not a text encoding (rot13, zlib) or that fails in its
         # own way (punycode): CPython refuses such a file too.
@@ -82,22 +93,38 @@ def decode_source(data: bytes) -> SourceText:
     return SourceText(text=text, encoding=codec, bom=bom)
 
 
+def _compiles(data: bytes) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "invalid escape sequence" is the user's business
+            compile(data, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def encode_source(text: str, source: SourceText) -> bytes:
     """Encode fixed text back in the file's own encoding, keeping its BOM."""
-    data = text.encode(source.encoding)
+    data = text.encode(source.encoding, "surrogateescape")
     return codecs.BOM_UTF8 + data if source.bom else data
 
 
 def source_lines(text: str) -> list[str]:
-    """The lines of ``text`` as CPython numbers them, without their line ends."""
-    lines = _LINE_END.split(text)
+    """The lines of ``text`` as CPython numbers them, without their line ends, to be shown.
+
+    Undecodable bytes in comments (see decode_source) show as U+FFFD.
+    """
+    lines = _LINE_END.split(_ESCAPED.sub("\ufffd", text))
     return lines[:-1] if len(lines) > 1 and not lines[-1] else lines
 
 
 def parser_text(text: str) -> str:
-    """``text`` with every lone CR made an LF, for tree-sitter, which ends lines only at LF.
+    """``text`` as tree-sitter must see it: a lone CR made an LF, an undecodable byte U+FFFD.
 
-    One character for one, so offsets and columns into the result are offsets and columns into
-    ``text``; CRLF is left alone (the CR is the last character of its line either way).
+    Tree-sitter ends lines only at LF, and ast-grep-py takes no lone surrogates. One character
+    for one, so offsets and columns into the result are offsets and columns into ``text``; CRLF
+    is left alone (the CR is the last character of its line either way).
     """
-    return _LONE_CR.sub("\n", text) if "\r" in text else text
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
+    return _ESCAPED.sub("\ufffd", text)
