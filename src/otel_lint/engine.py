@@ -198,17 +198,19 @@ def syntax_error(root: SgNode) -> SgNode | None:
 
 
 def _not_checkable(root: SgNode, text: str) -> tuple[str, SgNode] | None:
-    """Why the file cannot be checked and where: a syntax error, or nesting too deep."""
+    """Why the file cannot be checked and where: nesting too deep, or a syntax error."""
+    # Depth first: the syntax error search asks every node for its text, which costs time in
+    # proportion to size times depth (35 s for a tree 200,000 deep, 0.01 s for one 3,000 deep).
+    deep = too_deep(root) if len(text) >= _MEASURED_FROM else None
+    if deep is not None:
+        line = deep.range().start.line + 1
+        return f"nested more than {DEEPEST:,} levels deep at line {line}", deep
     error = syntax_error(root)
     if error is not None:
         line = error.range().start.line + 1
         if error.kind() == "ERROR":
             return f"syntax error at line {line}", error
         return f"syntax error: missing `{error.kind()}` at line {line}", error
-    deep = too_deep(root) if len(text) >= _MEASURED_FROM else None
-    if deep is not None:
-        line = deep.range().start.line + 1
-        return f"nested more than {DEEPEST:,} levels deep at line {line}", deep
     return None
 
 
