@@ -324,6 +324,7 @@ def check_file(job: Job) -> FileResult:
     # Loaded once per process, before the clock starts: the limit is for the file's own work.
     _rules_by_code()
     load_registry()
+    all_checks()
     try:
         with time_limit(_allowed(job)) as deadline:
             try:
