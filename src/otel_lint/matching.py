@@ -108,9 +108,15 @@ def _narrowed_form(rule: Rule) -> Rule:
 
 
 def _binds_metavariables(value: Any) -> bool:
-    """Whether a rule fragment has a pattern (the only place a metavariable can be bound)."""
+    """Whether a rule fragment has a pattern naming a metavariable (the only way to bind one).
+
+    A pattern without a ``$`` (``follows: {pattern: "("}``) binds nothing and can be merged.
+    """
     if isinstance(value, dict):
-        return "pattern" in value or any(_binds_metavariables(v) for v in value.values())
+        pattern = value.get("pattern")
+        if pattern is not None and "$" in json.dumps(pattern):
+            return True
+        return any(_binds_metavariables(v) for v in value.values())
     if isinstance(value, list):
         return any(_binds_metavariables(item) for item in value)
     return False
