@@ -18,7 +18,7 @@ from ast_grep_py import Config, SgNode, SgRoot
 
 from otel_lint.engine import analyze_text, apply_suppressions, resolve
 from otel_lint.findings import Finding
-from otel_lint.matching import candidates
+from otel_lint.matching import _plan, candidates
 from otel_lint.rule_model import RuleFileError, load_rule_file, load_rules
 from otel_lint.semconv import Registry
 
@@ -114,6 +114,19 @@ def test_rules_binding_the_same_metavariables_keep_their_own_captures(tmp_path: 
     root = SgRoot("f(1, 2)\n", "python").root()
     (one,), (two,) = candidates(root, "f(1, 2)\n", [first, second])
     assert (one["A"].text(), two["A"].text()) == ("1", "2")
+
+
+def test_rules_whose_patterns_bind_nothing_share_the_one_search(tmp_path: Path) -> None:
+    # A pattern without a metavariable (``follows: {pattern: "("}``) binds nothing: such rules
+    # join the merged search instead of paying their own compile and walk per file.
+    first = _rule(tmp_path, "OTL901", "rule: {kind: integer, follows: {pattern: '('}}\n")
+    second = _rule(tmp_path, "OTL902", "rule: {kind: call}\n")
+    binding = _rule(tmp_path, "OTL903", "rule: {pattern: 'f($A, 2)'}\n")
+    text = "f(1, 2)\n"
+    plan = _plan((first, second, binding))
+    assert [position for position, _ in plan.alone] == [2]
+    found = candidates(SgRoot(text, "python").root(), text, [first, second, binding])
+    assert [[node.text() for node in nodes] for nodes in found] == [["1"], ["f(1, 2)"], ["f(1, 2)"]]
 
 
 def test_a_rule_matching_unnamed_nodes_is_found_in_the_merged_search(tmp_path: Path) -> None:
