@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from otel_lint import engine
 from otel_lint.cli import main
 from otel_lint.discovery import discover
-from otel_lint.engine import FileResult
+from otel_lint.results import FileResult
 from otel_lint.rule_model import load_rules
 
 BAD = 'span.set_attribute("http.method", "GET")\n'

@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from otel_lint.cli import main
-from otel_lint.engine import UNREADABLE
 from otel_lint.findings import Finding
+from otel_lint.results import UNREADABLE
 from otel_lint.rule_model import load_rules
 from otel_lint.runner import RunOptions, run_lint
 from otel_lint.source import UnreadableSource, decode_source, parser_text

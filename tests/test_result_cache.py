@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from otel_lint.result_cache import environment_digest
 from otel_lint.runner import RunOptions, run_lint
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
@@ -69,13 +70,13 @@ def test_settings_are_part_of_the_key(tree: Path, _isolated_cache: Path) -> None
     assert json.dumps(lint(tree))  # still plain data
 
 
-def test_rule_set_digest_is_the_same_in_every_process() -> None:
+def test_environment_key_is_the_same_in_every_process() -> None:
     """The cache key must not depend on hash randomisation, or warm runs never hit."""
     import os
     import subprocess
     import sys
 
-    script = "from otel_lint.rule_model import load_rules, rules_version; print(rules_version(load_rules()))"
+    script = "from otel_lint.result_cache import environment_key; print(environment_key())"
     digests = {
         subprocess.run(
             [sys.executable, "-c", script],
@@ -87,3 +88,122 @@ def test_rule_set_digest_is_the_same_in_every_process() -> None:
         for seed in ("0", "1", "2", "3", "4", "5")
     }
     assert len(digests) == 1, digests
+
+
+def test_environment_digest_changes_with_any_source_or_rule_byte(tmp_path: Path) -> None:
+    package, rules = tmp_path / "otel_lint", tmp_path / "rules"
+    (package / "checks").mkdir(parents=True)
+    (rules / "utils").mkdir(parents=True)
+    files = {
+        package / "engine.py": "x = 1\n",
+        package / "checks" / "a.py": "y = 2\n",
+        rules / "OTL101.yaml": "code: OTL101\n",
+        rules / "utils" / "u.yaml": "id: u\n",
+    }
+    for path, text in files.items():
+        path.write_text(text)
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"compiled")
+
+    def key(registry: str = "1.0:/site") -> str:
+        return environment_digest(package, rules, registry)
+
+    before = key()
+    assert key() == before
+    (package / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"recompiled")
+    (package / "notes.txt").write_text("not source")
+    assert key() == before
+    assert key("1.1:/site") != before
+    changed = set()
+    for path, text in files.items():
+        path.write_text(text + "# edited\n")
+        changed.add(key())
+        path.write_text(text)
+    assert before not in changed and len(changed) == len(files)
+    (rules / "utils" / "u.yaml").rename(rules / "utils" / "v.yaml")
+    assert key() != before
+
+
+# --- facts from the files a run does not check -------------------------------------------------
+
+CONFIGURES_LOGGING = "import logging\nlogging.basicConfig(level=logging.INFO)\n"
+USES_OTEL = "from opentelemetry import trace\n"
+BRIDGES_LOGS = (
+    "import logging\nfrom opentelemetry.sdk._logs import LoggingHandler\n"
+    "logging.getLogger().addHandler(LoggingHandler())\n"
+)
+
+
+def _write_old(path: Path, text: str, age_s: float) -> None:
+    """Write ``text`` with a modification time ``age_s`` seconds ago (settled for the cache)."""
+    import os
+    import time
+
+    path.write_text(text)
+    then = time.time() - age_s
+    os.utime(path, (then, then))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "service"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.otel-lint]\n")
+    _write_old(root / "app.py", CONFIGURES_LOGGING, 60)
+    _write_old(root / "telemetry.py", USES_OTEL, 60)
+    return root
+
+
+def remembered(cache: Path) -> dict[str, object]:
+    import pickle
+
+    stored = list((cache / "context").glob("*.pickle"))
+    if not stored:
+        return {}
+    (only,) = stored
+    value = pickle.loads(only.read_bytes())
+    assert isinstance(value, dict)
+    return value
+
+
+def test_facts_of_unchecked_files_are_remembered_and_follow_their_edits(
+    project: Path, _isolated_cache: Path
+) -> None:
+    # Only app.py is checked (as pre-commit passes a changed file); OTL101 depends on what
+    # telemetry.py shows about the project.
+    assert lint(project / "app.py") == [(str(project / "app.py"), 2, "OTL101")]
+    assert str(project / "telemetry.py") in remembered(_isolated_cache)
+    _write_old(project / "telemetry.py", BRIDGES_LOGS, 30)  # a settled edit: a new stamp
+    assert lint(project / "app.py") == []
+    _write_old(project / "telemetry.py", USES_OTEL, 10)
+    assert lint(project / "app.py") == [(str(project / "app.py"), 2, "OTL101")]
+
+
+def test_a_file_changed_just_now_is_read_again_next_time(
+    project: Path, _isolated_cache: Path
+) -> None:
+    (project / "telemetry.py").write_text(BRIDGES_LOGS)  # mtime: now
+    assert lint(project / "app.py") == []
+    assert str(project / "telemetry.py") not in remembered(_isolated_cache)
+    assert str(project / "app.py") not in remembered(_isolated_cache)  # checked, not context
+
+
+def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: Path) -> None:
+    import pickle
+
+    cold = lint(project / "app.py")
+    (stored,) = (_isolated_cache / "context").glob("*.pickle")
+    for damage in (
+        b"\x80\x04garbage",
+        pickle.dumps(["not", "a", "dict"]),
+        pickle.dumps({str(project / "telemetry.py"): ("stamp", None)}),
+        pickle.dumps({str(project / "telemetry.py"): ((1, 2, 3), frozenset({"log-bridge"}))}),
+    ):
+        stored.write_bytes(damage)
+        assert lint(project / "app.py") == cold
+    assert lint(project / "app.py", use_cache=False) == cold
+
+
+def test_no_cache_remembers_no_context(project: Path, _isolated_cache: Path) -> None:
+    assert lint(project / "app.py", use_cache=False)
+    assert not (_isolated_cache / "context").exists()

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint.engine import analyze_text, apply_suppressions, resolve
+from otel_lint.engine import analyze_text, apply_suppressions
 from otel_lint.findings import Finding
 from otel_lint.fixes import fix_until_stable
+from otel_lint.results import resolve
 from otel_lint.rule_model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.semconv import Registry
 
@@ -50,7 +51,9 @@ def test_every_rule_has_examples_and_docs() -> None:
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("invalid"))
-def test_invalid_example_is_flagged(rule: Rule, example: InvalidExample, registry: Registry) -> None:
+def test_invalid_example_is_flagged(
+    rule: Rule, example: InvalidExample, registry: Registry
+) -> None:
     findings = lint_example(example, registry)
     mine = [f for f in findings if f.code == rule.code]
     others = [f for f in findings if f.code != rule.code]
@@ -69,7 +72,9 @@ def test_valid_example_is_silent(rule: Rule, example: ValidExample, registry: Re
     ("rule", "example"),
     [p for p in _cases("invalid") if p.values[1].fixed is not None],  # type: ignore[union-attr]
 )
-def test_fix_produces_the_documented_text(rule: Rule, example: InvalidExample, registry: Registry) -> None:
+def test_fix_produces_the_documented_text(
+    rule: Rule, example: InvalidExample, registry: Registry
+) -> None:
     assert example.code is not None
     outcome = fix_until_stable(
         example.code, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
@@ -82,13 +87,24 @@ def test_fix_produces_the_documented_text(rule: Rule, example: InvalidExample, r
 
 
 def test_rule_files_are_the_only_rules(tmp_path: Path) -> None:
-    """The loader refuses duplicate codes, so a copied rule file cannot shadow another."""
-    from otel_lint.rule_model import RuleFileError, load_rules as load
+    """A rule file is named after its code and rule names are unique, so a copied rule file
+    cannot shadow another, and the file names alone say which codes exist."""
+    from otel_lint.rule_files import rule_codes
+    from otel_lint.rule_model import RuleFileError
+    from otel_lint.rule_model import load_rules as load
 
+    assert rule_codes() == tuple(rule.code for rule in RULES)
     source = next(Path(__file__).parents[1].joinpath("rules").glob("OTL*.yaml"))
+    code = source.stem
     (tmp_path / "OTL900.yaml").write_text(source.read_text())
-    (tmp_path / "OTL901.yaml").write_text(source.read_text())
-    with pytest.raises(RuleFileError, match="share"):
+    with pytest.raises(
+        RuleFileError, match=f"OTL900.yaml: a rule file is named after its code \\({code}\\)"
+    ):
+        load(tmp_path)
+    (tmp_path / "OTL900.yaml").write_text(source.read_text().replace(code, "OTL900"))
+    (tmp_path / code).with_suffix(".yaml").write_text(source.read_text())
+    assert rule_codes(tmp_path) == tuple(sorted((code, "OTL900")))
+    with pytest.raises(RuleFileError, match="share the name"):
         load(tmp_path)
 
 
@@ -96,7 +112,8 @@ def test_rules_carry_only_the_utils_they_use() -> None:
     """ast-grep compiles every util it is given on each search; unused ones only cost time."""
     import yaml
 
-    from otel_lint.rule_model import _matches, rules_directory
+    from otel_lint.rule_files import rules_directory
+    from otel_lint.rule_model import _matches
 
     shared = {
         yaml.safe_load(p.read_text())["id"] for p in (rules_directory() / "utils").glob("*.yaml")

@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _codes(value: str) -> list[str]:
-    from otel_lint.rule_model import CODE_OR_PREFIX
+    from otel_lint.rule_files import CODE_OR_PREFIX
 
     codes = [part.strip().upper() for part in value.split(",") if part.strip()]
     bad = [code for code in codes if not CODE_OR_PREFIX.match(code)]

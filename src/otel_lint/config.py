@@ -11,7 +11,7 @@ import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from otel_lint.findings import Severity
-from otel_lint.rule_model import CODE_OR_PREFIX
+from otel_lint.rule_files import CODE_OR_PREFIX
 
 if sys.version_info >= (3, 11):
     import tomllib

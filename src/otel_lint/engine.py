@@ -9,31 +9,34 @@ project's other Python files and its deployment files) and keep only the finding
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
-from pathlib import Path
 
 from ast_grep_py import Config, SgNode, SgRoot
 
 from otel_lint import facts as project_facts
 from otel_lint import result_cache
 from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
-from otel_lint.discovery import Target, walk
+from otel_lint.discovery import Target
 from otel_lint.findings import Finding, Fix, Severity
 from otel_lint.matching import candidates
+from otel_lint.results import (
+    UNREADABLE,
+    FileResult,
+    digest,
+    point_finding,
+    unreadable,
+)
 from otel_lint.rule_model import Rule, load_rules
 from otel_lint.semconv import Registry, load_registry
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 from otel_lint.suppressions import Noqa, find_suppressions
 from otel_lint.time_limit import Deadline, OutOfTime, allowance, time_limit
 
-UNREADABLE = "OTL000"
-UNUSED_NOQA = "OTL001"
 #: Where tree-sitter's error recovery left a trace: an ERROR node, or a zero-width node it made up
 #: for a missing token (``def f(:`` gets an invisible ``)``).
 _SYNTAX_ERROR: Config = {
@@ -54,24 +57,6 @@ _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 DEEPEST = 3000
 #: Smaller files are not measured: the deepest they can nest costs seconds, not minutes.
 _MEASURED_FROM = 16 * 1024
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """What one file contributed: its findings, the ones its comments suppressed, its facts."""
-
-    label: str
-    findings: tuple[Finding, ...] = ()
-    suppressed: tuple[tuple[Finding, Noqa | None], ...] = ()
-    noqa: tuple[Noqa, ...] = ()
-    facts: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class RunResult:
-    findings: tuple[Finding, ...]
-    files: int
-    facts: frozenset[str] = field(default_factory=frozenset)
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -95,11 +80,7 @@ def _fingerprint(code: str, text: str, seen: dict[tuple[str, str], int]) -> str:
     key = (code, normalised)
     occurrence = seen.get(key, 0)
     seen[key] = occurrence + 1
-    return _digest(f"{code}\0{normalised}\0{occurrence}")
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    return digest(f"{code}\0{normalised}\0{occurrence}")
 
 
 def _substitute(template: str, match: SgNode) -> str:
@@ -149,31 +130,6 @@ def _finding(
     )
 
 
-def _point_finding(
-    code: str, name: str, message: str, severity: Severity, label: str, line: int, column: int
-) -> Finding:
-    """A finding about a place rather than a span of code; its message is its identity."""
-    return Finding(
-        code=code,
-        name=name,
-        message=message,
-        severity=severity,
-        path=label,
-        line=line,
-        column=column,
-        end_line=line,
-        end_column=column,
-        fingerprint=_digest(message),
-    )
-
-
-def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Finding:
-    message = f"file could not be checked: {reason}"
-    return _point_finding(
-        UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column
-    )
-
-
 def _not_followed(
     rule: Rule, match: SgNode, label: str, seen: dict[tuple[str, str], int]
 ) -> Finding:
@@ -187,7 +143,7 @@ def _not_followed(
         f"not checked for {rule.code} here: the expression nests too deeply for its check to "
         "follow (the rest of the file was checked)"
     )
-    at = _point_finding(UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column)
+    at = point_finding(UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column)
     fingerprint = _fingerprint(UNREADABLE, match.text(), seen)
     return replace(at, end_line=end_line, end_column=end_column, fingerprint=fingerprint)
 
@@ -382,29 +338,6 @@ def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> Fil
 # --- the project -------------------------------------------------------------------------------
 
 
-def context_facts(root: Path, checked: Iterable[Path], exclude: Sequence[str]) -> set[str]:
-    """Facts from the project's files that are not being checked, and from deployment files."""
-    found: set[str] = set()
-    for path in project_facts.deployment_files(root):
-        try:
-            found |= project_facts.text_facts(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-    checked_paths = {path.absolute() for path in checked}
-    for path in walk(root, exclude, root):
-        if path.absolute() in checked_paths:
-            continue
-        try:
-            text = parser_text(decode_source(path.read_bytes()).text)
-        except (OSError, UnreadableSource):
-            continue
-        try:
-            found |= project_facts.python_facts(text)
-        except Exception:  # a file we only read for context must never fail the run
-            continue
-    return found
-
-
 def _worker_count(jobs: int | None, files: int) -> int:
     wanted = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     # Starting processes costs more than a handful of files take.
@@ -427,32 +360,3 @@ def check_files(
     chunk = max(1, len(work) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(check_file, work, chunksize=chunk))
-
-
-def resolve(
-    results: Iterable[FileResult], extra_facts: Iterable[str] = (), report_unused_noqa: bool = False
-) -> RunResult:
-    """Merge facts, drop findings whose requirements the project does not meet, sort."""
-    results = list(results)
-    facts = frozenset(extra_facts).union(*(r.facts for r in results))
-
-    def stands(finding: Finding) -> bool:
-        return all(project_facts.holds(req, facts) for req in finding.requires)
-
-    findings = [f for r in results for f in r.findings if stands(f)]
-    if report_unused_noqa:
-        for result in results:
-            used = {noqa.line for finding, noqa in result.suppressed if noqa and stands(finding)}
-            for noqa in result.noqa:
-                if noqa.line not in used:
-                    findings.append(_unused_noqa(result.label, noqa))
-    findings.sort(key=Finding.sort_key)
-    return RunResult(tuple(findings), len(results), facts)
-
-
-def _unused_noqa(label: str, noqa: Noqa) -> Finding:
-    codes = ", ".join(noqa.codes) if noqa.codes else "any code"
-    message = f"this `# noqa` ({codes}) suppresses nothing; remove it"
-    return _point_finding(
-        UNUSED_NOQA, "unused-noqa", message, Severity.INFO, label, noqa.line, noqa.column
-    )

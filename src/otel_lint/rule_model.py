@@ -7,8 +7,6 @@ the test suite runs).
 
 from __future__ import annotations
 
-import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from otel_lint.findings import Severity
+from otel_lint.rule_files import RULE_FILE, rules_directory
 
 FAMILIES = {
     "0": "files",
@@ -178,14 +177,6 @@ class RuleFileError(Exception):
     """A rule file that cannot be loaded; names the file and what is wrong."""
 
 
-def rules_directory() -> Path:
-    """The shipped rules: inside the wheel, or the repository's ``rules/`` in a checkout."""
-    packaged = Path(__file__).with_name("rules")
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
-
-
 def load_rule_file(path: Path) -> Rule:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
@@ -245,6 +236,9 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     loaded = []
     for path in sorted(folder.glob("OTL*.yaml")):
         rule = load_rule_file(path)
+        named = RULE_FILE.match(path.name)
+        if named is None or named.group(1) != rule.code:
+            raise RuleFileError(f"{path.name}: a rule file is named after its code ({rule.code})")
         if shared and rule.rule is not None:
             needed = _referenced_utils(rule, shared)
             if needed:
@@ -261,19 +255,6 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     return rules
 
 
-def rules_version(rules: tuple[Rule, ...]) -> str:
-    """A digest of the rule set, part of every cache key."""
-    import hashlib
-
-    digest = hashlib.blake2b(digest_size=8)
-    for rule in rules:
-        digest.update(json.dumps(rule.model_dump(mode="json"), sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 def selected(code: str, selectors: list[str] | tuple[str, ...]) -> bool:
     """Whether ``code`` is named by a selector: a code, a prefix such as ``OTL3``, or ALL."""
     return any(s == "ALL" or code.startswith(s) for s in selectors)
-
-
-CODE_OR_PREFIX = re.compile(r"^(ALL|OTL\d{0,3})$")

@@ -10,20 +10,26 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pathspec
 
-from otel_lint import engine
+from otel_lint import result_cache, results
 from otel_lint.baseline import new_findings, read_baseline, write_baseline
 from otel_lint.checks import CheckSettings
 from otel_lint.config import Settings, find_config, project_root, read_config_file
+from otel_lint.context import context_facts
 from otel_lint.discovery import Discovered, Target, discover, relative_path
 from otel_lint.facts import holds
 from otel_lint.findings import Finding
-from otel_lint.fixes import FixedFile, UnwrittenFix, fix_file
-from otel_lint.rule_model import Rule, load_rules
-from otel_lint.semconv import load_registry
+from otel_lint.rule_files import rule_codes
+
+if TYPE_CHECKING:
+    from otel_lint.fixes import FixedFile, UnwrittenFix
+    from otel_lint.rule_model import Rule
+
+# The engine (parser, rule models, checks) and the fixer are imported where a file must be
+# checked or fixed: a run that the results cache answers whole needs neither.
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,8 @@ class RunOptions:
 class RunOutcome:
     findings: tuple[Finding, ...]
     files: int
-    rules: tuple[Rule, ...]
+    #: The codes of the rules that ran.
+    codes: tuple[str, ...]
     fixed: tuple[FixedFile, ...] = ()
     #: Files whose fixes could not be written (left as they were), and why.
     unwritten: tuple[UnwrittenFix, ...] = ()
@@ -58,6 +65,13 @@ class RunOutcome:
     #: How many findings the baseline accounted for and hid.
     baselined: int = 0
     facts: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules that ran (read from the rule files on first use: SARIF describes them)."""
+        from otel_lint.rule_model import load_rules
+
+        return tuple(rule for rule in load_rules() if rule.code in self.codes)
 
 
 def _specificity(code: str, selectors: Sequence[str]) -> int:
@@ -71,10 +85,10 @@ def _specificity(code: str, selectors: Sequence[str]) -> int:
     return best
 
 
-def enabled_codes(rules: Sequence[Rule], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
+def enabled_codes(codes: Sequence[str], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
     """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201)."""
-    codes = [engine.UNREADABLE, *(rule.code for rule in rules)]
-    return [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+    every = [results.UNREADABLE, *codes]
+    return [c for c in every if _specificity(c, select) > _specificity(c, ignore)]
 
 
 def _start(paths: Sequence[Path]) -> Path:
@@ -121,7 +135,7 @@ def _postprocess(
     where = {t.label: relative_path(t.path, root) or t.path.as_posix() for t in targets}
     kept = []
     for finding in findings:
-        if finding.code not in codes and finding.code != engine.UNUSED_NOQA:
+        if finding.code not in codes and finding.code != results.UNUSED_NOQA:
             continue
         relative = where.get(finding.path, finding.path)
         if any(
@@ -137,11 +151,18 @@ def _postprocess(
 def _fix_files(
     findings: Sequence[Finding],
     targets: Sequence[Target],
-    rules: Sequence[Rule],
+    codes: Sequence[str],
     check_settings: CheckSettings,
     facts_of: dict[str, frozenset[str]],
-) -> list[FixedFile | UnwrittenFix]:
+) -> tuple[tuple[FixedFile, ...], tuple[UnwrittenFix, ...]]:
+    """The files fixed, and those whose fixes could not be written."""
+    from otel_lint import engine
+    from otel_lint.fixes import FixedFile, fix_file
+    from otel_lint.rule_model import load_rules
+    from otel_lint.semconv import load_registry
+
     registry = load_registry()
+    rules = [rule for rule in load_rules() if rule.code in codes]
     by_label = {t.label: t for t in targets}
     fixable = sorted({f.path for f in findings if f.fix is not None})
     done: list[FixedFile | UnwrittenFix] = []
@@ -160,7 +181,8 @@ def _fix_files(
         outcome = fix_file(label, target.path, lint)
         if outcome is not None:
             done.append(outcome)
-    return done
+    fixed = tuple(outcome for outcome in done if isinstance(outcome, FixedFile))
+    return fixed, tuple(outcome for outcome in done if not isinstance(outcome, FixedFile))
 
 
 def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
@@ -191,27 +213,27 @@ def _projects(targets: Sequence[Target], root: Path) -> dict[Path, list[Target]]
 
 
 def _resolve_by_project(
-    results: Sequence[engine.FileResult],
+    checked: Sequence[results.FileResult],
     targets: Sequence[Target],
     projects: dict[Path, list[Target]],
     context: dict[Path, set[str]],
     unused: bool,
-) -> tuple[engine.RunResult, dict[Path, frozenset[str]]]:
+) -> tuple[results.RunResult, dict[Path, frozenset[str]]]:
     """Resolve each project's findings against that project's facts only."""
-    by_label = {result.label: result for result in results}
+    by_label = {result.label: result for result in checked}
     findings: list[Finding] = []
     facts: dict[Path, frozenset[str]] = {}
     for folder, members in projects.items():
         group = [by_label[t.label] for t in members if t.label in by_label]
-        resolved = engine.resolve(group, context[folder], report_unused_noqa=unused)
+        resolved = results.resolve(group, context[folder], report_unused_noqa=unused)
         findings.extend(resolved.findings)
         facts[folder] = resolved.facts
     # Paths that could not be checked belong to no project: their OTL000 stands on its own.
     grouped = {t.label for group in projects.values() for t in group}
-    findings.extend(f for r in results if r.label not in grouped for f in r.findings)
+    findings.extend(f for r in checked if r.label not in grouped for f in r.findings)
     findings.sort(key=Finding.sort_key)
     every = frozenset().union(*facts.values())
-    return engine.RunResult(tuple(findings), len(results), every), facts
+    return results.RunResult(tuple(findings), len(checked), every), facts
 
 
 def _check(
@@ -220,13 +242,25 @@ def _check(
     settings: CheckSettings,
     options: RunOptions,
     time_limit: float | None,
-) -> list[engine.FileResult]:
-    """Every file's result, and one ``OTL000`` result for each path that could not be checked."""
-    results = engine.check_files(
-        found.targets, codes, settings, options.jobs, options.use_cache, time_limit
+) -> list[results.FileResult]:
+    """Every file's result, and one ``OTL000`` result for each path that could not be checked.
+
+    Results in the cache are read here; only the other files go to the engine (and its workers).
+    """
+    targets = found.targets
+    cached = (
+        result_cache.cached_results(targets, tuple(codes), settings) if options.use_cache else {}
     )
-    return results + [
-        engine.FileResult(p.label, findings=(engine.unreadable(p.label, p.reason),))
+    missing = [target for target in targets if target.label not in cached]
+    if missing:
+        from otel_lint import engine
+
+        fresh = engine.check_files(
+            missing, codes, settings, options.jobs, options.use_cache, time_limit
+        )
+        cached.update((result.label, result) for result in fresh)
+    return [cached[target.label] for target in targets] + [
+        results.FileResult(p.label, findings=(results.unreadable(p.label, p.reason),))
         for p in found.problems
     ]
 
@@ -234,12 +268,11 @@ def _check(
 def run_lint(options: RunOptions) -> RunOutcome:
     """One complete run. Raises ConfigError or BaselineError for the CLI to report (exit 2)."""
     settings, root = load_settings(options)
-    all_rules = load_rules()
     select = list(options.select) if options.select is not None else list(settings.select)
     select += [*settings.extend_select, *options.extend_select]
     ignore = [*settings.ignore, *options.ignore]
-    codes = set(enabled_codes(all_rules, select, ignore))
-    rules = tuple(rule for rule in all_rules if rule.code in codes)
+    codes = set(enabled_codes(rule_codes(), select, ignore))
+    codes_run = [code for code in rule_codes() if code in codes]
     check_settings = CheckSettings(tuple(settings.namespaces), tuple(settings.bounded))
     follow = (
         options.follow_symlinks if options.follow_symlinks is not None else settings.follow_symlinks
@@ -248,12 +281,11 @@ def run_lint(options: RunOptions) -> RunOutcome:
     targets = found.targets
     baseline = read_baseline(options.baseline) if options.baseline else None
 
-    codes_run = [r.code for r in rules]
     limit = (
         options.file_time_limit if options.file_time_limit is not None else settings.file_time_limit
     )
     time_limit = limit or None  # 0: no limit
-    results = _check(found, codes_run, check_settings, options, time_limit)
+    checked = _check(found, codes_run, check_settings, options, time_limit)
     unused = (
         options.report_unused_noqa
         if options.report_unused_noqa is not None
@@ -261,20 +293,23 @@ def run_lint(options: RunOptions) -> RunOutcome:
     )
     projects = _projects(targets, root)
     context = {
-        folder: engine.context_facts(folder, [t.path for t in members], settings.exclude)
+        folder: context_facts(
+            folder, [t.path for t in members], settings.exclude, use_cache=options.use_cache
+        )
         | {f"instrumented:{name}" for name in settings.instrumentations}
         for folder, members in projects.items()
     }
-    resolved, project_facts = _resolve_by_project(results, targets, projects, context, unused)
+    resolved, project_facts = _resolve_by_project(checked, targets, projects, context, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
-    done: list[FixedFile | UnwrittenFix] = []
+    fixed: tuple[FixedFile, ...] = ()
+    unwritten: tuple[UnwrittenFix, ...] = ()
     if options.fix and any(f.fix is not None for f in findings):
         facts_of = {
             t.label: project_facts[folder] for folder, members in projects.items() for t in members
         }
-        done = _fix_files(findings, targets, rules, check_settings, facts_of)
-        if any(isinstance(outcome, FixedFile) for outcome in done):
+        fixed, unwritten = _fix_files(findings, targets, codes_run, check_settings, facts_of)
+        if fixed:
             again = _check(found, codes_run, check_settings, options, time_limit)
             resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
@@ -291,9 +326,9 @@ def run_lint(options: RunOptions) -> RunOutcome:
     return RunOutcome(
         findings=tuple(findings),
         files=len(targets),
-        rules=rules,
-        fixed=tuple(outcome for outcome in done if isinstance(outcome, FixedFile)),
-        unwritten=tuple(outcome for outcome in done if isinstance(outcome, UnwrittenFix)),
+        codes=tuple(codes_run),
+        fixed=fixed,
+        unwritten=unwritten,
         baseline_written=written,
         baselined=baselined,
         facts=resolved.facts,

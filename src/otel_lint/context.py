@@ -1,0 +1,122 @@
+"""Facts from the project's files that a run does not check: its other Python files and its
+deployment files (requirements, Dockerfiles, env files...).
+
+Collecting them means reading every such file, on every run: for a Django-sized project that was
+most of a one-file pre-commit run. Each file's facts are therefore remembered between runs, one
+cache file per project, keyed by the file's size, modification time and inode (as ruff's cache
+and git's index do); a file whose stamp changed is read again. A stamp within two seconds of the
+moment it was read is not trusted (the file may change again within the clock's resolution), and
+``--no-cache`` reads everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from otel_lint import facts as project_facts
+from otel_lint.discovery import walk
+from otel_lint.source import UnreadableSource, decode_source, parser_text
+
+#: (size, modification time in ns, inode): what says a file is as it was.
+Stamp = tuple[int, int, int]
+#: Per file (absolute path): its stamp and its facts.
+Remembered = dict[str, tuple[Stamp, frozenset[str]]]
+#: Younger stamps are not remembered: a write in the same clock tick keeps the stamp.
+_SETTLED_AFTER_S = 2.0
+_NONE: frozenset[str] = frozenset()
+
+
+def context_facts(
+    root: Path, checked: Iterable[Path], exclude: Sequence[str], *, use_cache: bool = True
+) -> set[str]:
+    """Facts from the files under ``root`` that are not in ``checked``, and its deployment files."""
+    root = root.absolute()
+    store = _cache_file(root, exclude) if use_cache else None
+    remembered = _load(store) if store is not None else {}
+    now = time.time()
+    kept: Remembered = {}
+    found: set[str] = set()
+    for path in project_facts.deployment_files(root):
+        found |= _facts(path, _deployment_facts, remembered, kept, now)
+    checked_paths = {path.absolute() for path in checked}
+    for path in walk(root, exclude, root):
+        if path not in checked_paths:
+            found |= _facts(path, _python_facts, remembered, kept, now)
+    if store is not None and kept != remembered:
+        _save(store, kept)
+    return found
+
+
+def _facts(
+    path: Path,
+    read: Callable[[Path], frozenset[str]],
+    remembered: Remembered,
+    kept: Remembered,
+    now: float,
+) -> frozenset[str]:
+    key = os.fspath(path)
+    try:
+        status = os.stat(key)
+    except OSError:
+        return _NONE
+    stamp = (status.st_size, status.st_mtime_ns, status.st_ino)
+    known = remembered.get(key)
+    # Checked, not trusted: a damaged cache file must cost a read, never a wrong answer.
+    if isinstance(known, tuple) and len(known) == 2 and known[0] == stamp:
+        facts = known[1]
+        if isinstance(facts, frozenset):
+            kept[key] = known
+            return facts
+    try:
+        facts = read(path)
+    except OSError:  # vanished or unreadable: nothing to learn from it, nothing to remember
+        return _NONE
+    if now - status.st_mtime_ns / 1e9 >= _SETTLED_AFTER_S:
+        kept[key] = (stamp, facts)
+    return facts
+
+
+def _deployment_facts(path: Path) -> frozenset[str]:
+    return frozenset(project_facts.text_facts(path.read_text(encoding="utf-8", errors="replace")))
+
+
+def _python_facts(path: Path) -> frozenset[str]:
+    try:
+        text = parser_text(decode_source(path.read_bytes()).text)
+    except UnreadableSource:
+        return _NONE
+    try:
+        return frozenset(project_facts.python_facts(text)) or _NONE
+    except Exception:  # a file read only for context must never fail the run
+        return _NONE
+
+
+def _cache_file(root: Path, exclude: Sequence[str]) -> Path:
+    from otel_lint.result_cache import environment_key
+    from otel_lint.semconv import cache_directory
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (environment_key(), os.fspath(root), repr(list(exclude))):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return cache_directory() / "context" / f"{digest.hexdigest()}.pickle"
+
+
+def _load(path: Path) -> Remembered:
+    try:
+        value = pickle.loads(path.read_bytes())
+    except Exception:  # missing, truncated, from another version: read the files again
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _save(path: Path, remembered: Remembered) -> None:
+    from otel_lint.semconv import write_atomically
+
+    with contextlib.suppress(OSError):  # an unwritable cache only costs time
+        write_atomically(path, pickle.dumps(remembered, protocol=pickle.HIGHEST_PROTOCOL))

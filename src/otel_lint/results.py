@@ -1,0 +1,94 @@
+"""What checking produces, and how a project's file results become its findings.
+
+Kept apart from the engine (which parses and runs the rules) so that a run answered from the
+results cache, and the cache itself, need neither the parser nor the rule models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from otel_lint import facts as project_facts
+from otel_lint.findings import Finding, Severity
+from otel_lint.suppressions import Noqa
+
+UNREADABLE = "OTL000"
+UNUSED_NOQA = "OTL001"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file contributed: its findings, the ones its comments suppressed, its facts."""
+
+    label: str
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[tuple[Finding, Noqa | None], ...] = ()
+    noqa: tuple[Noqa, ...] = ()
+    facts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    findings: tuple[Finding, ...]
+    files: int
+    facts: frozenset[str] = field(default_factory=frozenset)
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def point_finding(
+    code: str, name: str, message: str, severity: Severity, label: str, line: int, column: int
+) -> Finding:
+    """A finding about a place rather than a span of code; its message is its identity."""
+    return Finding(
+        code=code,
+        name=name,
+        message=message,
+        severity=severity,
+        path=label,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        fingerprint=digest(message),
+    )
+
+
+def unreadable(label: str, reason: str, line: int = 1, column: int = 1) -> Finding:
+    message = f"file could not be checked: {reason}"
+    return point_finding(
+        UNREADABLE, "unreadable-file", message, Severity.ERROR, label, line, column
+    )
+
+
+def resolve(
+    results: Iterable[FileResult], extra_facts: Iterable[str] = (), report_unused_noqa: bool = False
+) -> RunResult:
+    """Merge facts, drop findings whose requirements the project does not meet, sort."""
+    results = list(results)
+    facts = frozenset(extra_facts).union(*(r.facts for r in results))
+
+    def stands(finding: Finding) -> bool:
+        return all(project_facts.holds(req, facts) for req in finding.requires)
+
+    findings = [f for r in results for f in r.findings if stands(f)]
+    if report_unused_noqa:
+        for result in results:
+            used = {noqa.line for finding, noqa in result.suppressed if noqa and stands(finding)}
+            for noqa in result.noqa:
+                if noqa.line not in used:
+                    findings.append(_unused_noqa(result.label, noqa))
+    findings.sort(key=Finding.sort_key)
+    return RunResult(tuple(findings), len(results), facts)
+
+
+def _unused_noqa(label: str, noqa: Noqa) -> Finding:
+    codes = ", ".join(noqa.codes) if noqa.codes else "any code"
+    message = f"this `# noqa` ({codes}) suppresses nothing; remove it"
+    return point_finding(
+        UNUSED_NOQA, "unused-noqa", message, Severity.INFO, label, noqa.line, noqa.column
+    )

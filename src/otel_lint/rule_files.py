@@ -1,0 +1,33 @@
+"""Where the rule files are, and which codes they define, without reading them.
+
+A rule file is named after its code (``OTL301.yaml``; ``load_rules`` refuses one that is not), so
+selecting codes and keying the results cache need only the folder's listing: a run answered from
+the cache never parses YAML or builds the rule models.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+#: A rule file's name: its code.
+RULE_FILE = re.compile(r"^(OTL\d{3})\.yaml$")
+#: What ``--select``/``--ignore`` and the configuration accept.
+CODE_OR_PREFIX = re.compile(r"^(ALL|OTL\d{0,3})$")
+
+
+def rules_directory() -> Path:
+    """The shipped rules: inside the wheel, or the repository's ``rules/`` in a checkout."""
+    packaged = Path(__file__).with_name("rules")
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+@lru_cache(maxsize=4)
+def rule_codes(directory: Path | None = None) -> tuple[str, ...]:
+    """The codes of the rule files in ``directory`` (the shipped rules by default), sorted."""
+    folder = directory or rules_directory()
+    found = (RULE_FILE.match(path.name) for path in folder.iterdir())
+    return tuple(sorted(match.group(1) for match in found if match))
