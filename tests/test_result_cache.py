@@ -207,3 +207,14 @@ def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: 
 def test_no_cache_remembers_no_context(project: Path, _isolated_cache: Path) -> None:
     assert lint(project / "app.py", use_cache=False)
     assert not (_isolated_cache / "context").exists()
+
+
+def test_other_files_are_read_only_when_a_finding_depends_on_them(
+    project: Path, _isolated_cache: Path
+) -> None:
+    # A finding without `requires` (OTL302: a malformed key) stands whatever the project shows.
+    _write_old(project / "spans.py", 'span.set_attribute("Order ID", 7)\n', 60)
+    assert lint(project / "spans.py") == [(str(project / "spans.py"), 1, "OTL302")]
+    assert remembered(_isolated_cache) == {}
+    assert lint(project / "app.py") == [(str(project / "app.py"), 2, "OTL101")]
+    assert str(project / "spans.py") in remembered(_isolated_cache)

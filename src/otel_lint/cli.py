@@ -170,7 +170,8 @@ def _run_check(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     render = FORMATS[arguments.output_format]
-    output = render(outcome.findings, outcome.rules, _source_line_reader(), _colour(sys.stdout))
+    rules = lambda: outcome.rules  # noqa: E731 - read only by formats that describe the rules
+    output = render(outcome.findings, rules, _source_line_reader(), _colour(sys.stdout))
     if output:
         print(output)
     if arguments.statistics:

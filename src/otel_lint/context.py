@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from otel_lint import facts as project_facts
-from otel_lint.discovery import walk
+from otel_lint.discovery import walk_paths
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 
 #: (size, modification time in ns, inode): what says a file is as it was.
@@ -42,20 +42,20 @@ def context_facts(
     now = time.time()
     kept: Remembered = {}
     found: set[str] = set()
-    for path in project_facts.deployment_files(root):
-        found |= _facts(path, _deployment_facts, remembered, kept, now)
-    checked_paths = {path.absolute() for path in checked}
-    for path in walk(root, exclude, root):
-        if path not in checked_paths:
-            found |= _facts(path, _python_facts, remembered, kept, now)
+    for deployment in project_facts.deployment_files(root):
+        found |= _facts(deployment, _deployment_facts, remembered, kept, now)
+    checked_paths = {os.fspath(path.absolute()) for path in checked}
+    for source in walk_paths(root, exclude, root):
+        if source not in checked_paths:
+            found |= _facts(source, _python_facts, remembered, kept, now)
     if store is not None and kept != remembered:
         _save(store, kept)
     return found
 
 
 def _facts(
-    path: Path,
-    read: Callable[[Path], frozenset[str]],
+    path: str | Path,
+    read: Callable[[str | Path], frozenset[str]],
     remembered: Remembered,
     kept: Remembered,
     now: float,
@@ -82,13 +82,16 @@ def _facts(
     return facts
 
 
-def _deployment_facts(path: Path) -> frozenset[str]:
-    return frozenset(project_facts.text_facts(path.read_text(encoding="utf-8", errors="replace")))
+def _deployment_facts(path: str | Path) -> frozenset[str]:
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        return frozenset(project_facts.text_facts(stream.read()))
 
 
-def _python_facts(path: Path) -> frozenset[str]:
+def _python_facts(path: str | Path) -> frozenset[str]:
+    with open(path, "rb") as stream:
+        data = stream.read()
     try:
-        text = parser_text(decode_source(path.read_bytes()).text)
+        text = parser_text(decode_source(data).text)
     except UnreadableSource:
         return _NONE
     try:

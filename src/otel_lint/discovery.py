@@ -121,7 +121,8 @@ class _Folder:
 
 def _walk(
     root: Path, exclude: Iterable[str], base: Path, follow_symlinks: bool
-) -> Iterator[Path | Problem]:
+) -> Iterator[str | Problem]:
+    """The Python files under ``root`` as paths beginning with ``str(root)``, and problems."""
     excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     real_root = root.resolve()
     # Following links, the real directories met so far: a loop, or a second way into a folder
@@ -177,7 +178,7 @@ def _walk(
                 deeper = None if folder.from_base is None else f"{folder.from_base}{name}/"
                 folders.append(_Folder(entry.path, below, deeper))
             else:
-                yield Path(entry.path)
+                yield entry.path
         stack.extend(reversed(folders))
 
 
@@ -185,8 +186,16 @@ def walk(
     root: Path, exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
 ) -> Iterator[Path]:
     """Python files under ``root``; ``exclude`` patterns are relative to ``base``."""
+    for found in walk_paths(root, exclude, base, follow_symlinks=follow_symlinks):
+        yield Path(found)
+
+
+def walk_paths(
+    root: Path, exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
+) -> Iterator[str]:
+    """``walk`` as strings, for callers that only open or stat the files."""
     for found in _walk(root, exclude, base, follow_symlinks):
-        if isinstance(found, Path):
+        if isinstance(found, str):
             yield found
 
 
@@ -215,7 +224,8 @@ def _named(
     excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
     # A directory the user names is checked even if excluded, as a named file is.
     named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
-    return _walk(given, () if named_excluded else exclude, base, follow_symlinks)
+    walked = _walk(given, () if named_excluded else exclude, base, follow_symlinks)
+    return (Path(found) if isinstance(found, str) else found for found in walked)
 
 
 def discover(

@@ -64,6 +64,7 @@ class RunOutcome:
     baseline_written: int | None = None
     #: How many findings the baseline accounted for and hid.
     baselined: int = 0
+    #: The facts of the projects whose findings depended on facts (others are not collected).
     facts: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -212,6 +213,11 @@ def _projects(targets: Sequence[Target], root: Path) -> dict[Path, list[Target]]
     return groups
 
 
+def _depends_on_facts(result: results.FileResult) -> bool:
+    """Whether any of the file's findings, reported or suppressed, requires project facts."""
+    return any(f.requires for f in result.findings) or any(f.requires for f, _ in result.suppressed)
+
+
 def _resolve_by_project(
     checked: Sequence[results.FileResult],
     targets: Sequence[Target],
@@ -292,13 +298,21 @@ def run_lint(options: RunOptions) -> RunOutcome:
         else settings.report_unused_noqa
     )
     projects = _projects(targets, root)
-    context = {
-        folder: context_facts(
-            folder, [t.path for t in members], settings.exclude, use_cache=options.use_cache
+    by_label = {result.label: result for result in checked}
+    context: dict[Path, set[str]] = {}
+    for folder, members in projects.items():
+        # The other files are read only where a finding depends on what they show (or where
+        # fixes will be judged again): most pre-commit runs never need them.
+        wanted = options.fix or any(
+            _depends_on_facts(by_label[t.label]) for t in members if t.label in by_label
         )
-        | {f"instrumented:{name}" for name in settings.instrumentations}
-        for folder, members in projects.items()
-    }
+        files = [t.path for t in members]
+        shown = (
+            context_facts(folder, files, settings.exclude, use_cache=options.use_cache)
+            if wanted
+            else set()
+        )
+        context[folder] = shown | {f"instrumented:{name}" for name in settings.instrumentations}
     resolved, project_facts = _resolve_by_project(checked, targets, projects, context, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 

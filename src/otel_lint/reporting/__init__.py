@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from otel_lint.findings import Finding
 from otel_lint.reporting.github import render_github
 from otel_lint.reporting.json_output import render_json
-from otel_lint.reporting.sarif import render_sarif
 from otel_lint.reporting.text import SourceLines, render_text
-from otel_lint.rule_model import Rule
 
-Renderer = Callable[[Sequence[Finding], Sequence[Rule], SourceLines, bool], str]
+if TYPE_CHECKING:
+    from otel_lint.rule_model import Rule
+
+#: The rules that ran, asked for only by the formats that describe them (SARIF): reading the rule
+#: files costs a run answered from the cache more than everything else it does.
+RulesThatRan = Callable[[], Sequence["Rule"]]
+Renderer = Callable[[Sequence[Finding], RulesThatRan, SourceLines, bool], str]
+
+
+def _sarif(
+    findings: Sequence[Finding], rules: RulesThatRan, lines: SourceLines, colour: bool
+) -> str:
+    from otel_lint.reporting.sarif import render_sarif
+
+    return render_sarif(findings, rules())
+
 
 FORMATS: dict[str, Renderer] = {
     "text": render_text,
     "json": lambda findings, rules, lines, colour: render_json(findings),
-    "sarif": lambda findings, rules, lines, colour: render_sarif(findings, rules),
+    "sarif": _sarif,
     "github": lambda findings, rules, lines, colour: render_github(findings),
 }
 
-__all__ = ["FORMATS", "Renderer", "SourceLines"]
+__all__ = ["FORMATS", "Renderer", "RulesThatRan", "SourceLines"]
