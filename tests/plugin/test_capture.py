@@ -260,8 +260,9 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
             tracer.start_span("forgotten")
 
         def test_leaves_context_attached():
-            span = tracer.start_span("attached")
-            context.attach(trace.set_span_in_context(span))
+            # An incoming request's context, attached and never detached.
+            incoming = trace.SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True)
+            context.attach(trace.set_span_in_context(trace.NonRecordingSpan(incoming)))
 
         def test_next_starts_clean(telemetry):
             assert not trace.get_current_span().get_span_context().is_valid
@@ -282,7 +283,8 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
 
 
 def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytester) -> None:
-    # They cannot read what they emit, so the plugin spares them the cost of recording it.
+    # They cannot read what they emit, so the plugin spares them the cost of recording it: they
+    # see the API's no-op tracer, as without the plugin, before and after tests that record.
     pytester.makepyfile(
         """
         import logging
@@ -292,8 +294,22 @@ def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytes
 
         def test_without_fixture():
             with tracer.start_as_current_span("unrecorded") as span:
-                assert span.get_span_context().is_valid
+                assert not span.get_span_context().is_valid
                 assert not span.is_recording()
+
+        def test_one_that_records(span_exporter):
+            pass
+
+        def test_without_fixture_again():
+            test_without_fixture()
+
+        def test_without_fixture_an_incoming_context_carries_on():
+            from opentelemetry.trace import NonRecordingSpan, SpanContext, set_span_in_context
+
+            incoming = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True, trace_flags=1)
+            outer = set_span_in_context(NonRecordingSpan(incoming))
+            with tracer.start_as_current_span("inner", context=outer) as span:
+                assert span.get_span_context() == incoming
 
         def test_with_span_exporter(span_exporter):
             with tracer.start_as_current_span("recorded") as span:
@@ -311,11 +327,18 @@ def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytes
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
         ["*the `telemetry` fixture was requested while the test was running*"]
     )
     # Under --otel-strict every test's telemetry is judged, so every test records.
     strict = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
-    strict.assert_outcomes(passed=1, failed=2)
-    strict.stdout.fnmatch_lines(["*FAILED*test_without_fixture*", "*FAILED*test_requested_late*"])
+    strict.assert_outcomes(passed=2, failed=4)
+    strict.stdout.fnmatch_lines(
+        [
+            "*FAILED*::test_without_fixture",
+            "*FAILED*::test_without_fixture_again",
+            "*FAILED*test_without_fixture_an_incoming_context_carries_on*",
+            "*FAILED*test_requested_late*",
+        ]
+    )
