@@ -273,14 +273,19 @@ def _rules_by_code() -> dict[str, Rule]:
     return {rule.code: rule for rule in load_rules()}
 
 
+def _load_once() -> None:
+    """The rules, the registry and the checks, loaded into this process if not yet."""
+    _rules_by_code()
+    load_registry()
+    all_checks()
+
+
 def check_file(job: Job) -> FileResult:
     """Read, decode, lint and apply suppressions to one file; never raises for a bad file."""
     label = job.target.label
     entry = None
     # Loaded once per process, before the clock starts: the limit is for the file's own work.
-    _rules_by_code()
-    load_registry()
-    all_checks()
+    _load_once()
     try:
         with time_limit(_allowed(job)) as deadline:
             try:
@@ -357,6 +362,21 @@ def check_files(
     workers = _worker_count(jobs, len(work))
     if workers == 1:
         return [check_file(job) for job in work]
-    chunk = max(1, len(work) // (workers * 8))
+    # Largest files first, in small chunks: the workers then finish together instead of one
+    # waiting for the other's last chunk (sizes in a project differ by 1,000x).
+    order = sorted(range(len(work)), key=lambda i: -_size(work[i].target))
+    _load_once()  # before the workers start: where they are forked, they inherit it
+    chunk = max(1, len(work) // (workers * 32))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(check_file, work, chunksize=chunk))
+        done = list(pool.map(check_file, [work[i] for i in order], chunksize=chunk))
+    results: list[FileResult] = [done[0]] * len(work)
+    for position, result in zip(order, done, strict=True):
+        results[position] = result
+    return results
+
+
+def _size(target: Target) -> int:
+    try:
+        return target.path.stat().st_size
+    except OSError:
+        return 0
