@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from otel_lint.cli import main
-from otel_lint.config import Settings, toml_key
+from otel_lint.config import toml_key
+from otel_lint.config_schema import SettingsTable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,8 +39,8 @@ BAD = 'span.set_attribute("http.method", "GET")\n'
 
 #: Every key a user may write, in the spelling the README documents and the one pydantic also takes.
 KNOWN_KEYS = sorted(
-    {name for name, field in Settings.model_fields.items()}
-    | {field.alias for field in Settings.model_fields.values() if field.alias}
+    {name for name, field in SettingsTable.model_fields.items()}
+    | {field.alias for field in SettingsTable.model_fields.values() if field.alias}
 )
 LIST_KEYS = {
     "select",
@@ -247,3 +248,34 @@ def test_a_key_is_named_as_toml_reads_it(key: str) -> None:
     spelt = toml_key(key)
     assert len(spelt.splitlines()) == 1 or spelt == ""
     assert tomllib.loads(f"{spelt} = 1") == {key: 1}
+
+
+def test_the_schema_and_the_settings_have_the_same_fields() -> None:
+    from dataclasses import fields
+
+    from otel_lint.config import Settings
+
+    assert set(SettingsTable.model_fields) == {f.name for f in fields(Settings)}
+
+
+def test_a_validated_table_is_remembered_and_any_change_is_validated_again(
+    folder: Path, _isolated_cache: Path
+) -> None:
+    from otel_lint.config import read_config_file
+
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text('[tool.otel-lint]\nnamespaces = ["acme"]\nignore = ["OTL302"]\n')
+    first = read_config_file(pyproject)
+    (entry,) = (_isolated_cache / "config").iterdir()
+    assert read_config_file(pyproject) == first
+    # Same contents spelt differently (order, inline table): the same entry answers.
+    pyproject.write_text('tool.otel-lint = { ignore = ["OTL302"], namespaces = ["acme"] }\n')
+    assert read_config_file(pyproject) == first
+    assert list((_isolated_cache / "config").iterdir()) == [entry]
+    # A damaged entry is validated again, never trusted.
+    entry.write_bytes(b"\x80\x04garbage")
+    assert read_config_file(pyproject) == first
+    pyproject.write_text('[tool.otel-lint]\nnamespaces = ["acme"]\nignore = ["OTL3O2"]\n')
+    code, _, err = lint_folder(folder)
+    assert code == 2 and "`ignore`" in err  # a bad table is never remembered as good
+    assert len(list((_isolated_cache / "config").iterdir())) == 1

@@ -123,3 +123,18 @@ def test_rules_carry_only_the_utils_they_use() -> None:
         narrowed = rule.narrowing.rule if rule.narrowing else None
         reachable = _matches([rule.rule, narrowed, rule.constraints, rule.utils])
         assert carried <= reachable, f"{rule.code} carries unused utils {carried - reachable}"
+
+
+def test_validated_rules_are_remembered_and_a_damaged_entry_is_read_around(
+    _isolated_cache: Path,
+) -> None:
+    from otel_lint.rule_model import load_rules as load
+
+    fresh = load.__wrapped__()  # past the in-process memo: this reads or fills the cache
+    (entry,) = (_isolated_cache / "rules").iterdir()
+    remembered = load.__wrapped__()
+    assert remembered == fresh == RULES
+    assert [r.matcher() for r in remembered] == [r.matcher() for r in RULES]
+    for damage in (b"\x80\x04garbage", b"", __import__("pickle").dumps(("not", "rules"))):
+        entry.write_bytes(damage)
+        assert load.__wrapped__() == RULES

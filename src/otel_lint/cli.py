@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; never lets a traceback reach the user."""
     from otel_lint.baseline import BaselineError
     from otel_lint.config import ConfigError
-    from otel_lint.rule_model import RuleFileError
+    from otel_lint.rule_files import RuleFileError
 
     _never_fail_on_odd_names()
     parser = build_parser()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import pickle
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-import pathspec
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any
 
 from otel_lint.findings import Severity
-from otel_lint.rule_files import CODE_OR_PREFIX
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,63 +24,33 @@ class ConfigError(Exception):
     """A configuration that cannot be used; the message names the file and the key."""
 
 
-def _check_pattern(pattern: str) -> str:
-    try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
-    except ValueError:
-        raise ValueError(f"{pattern!r} is not a gitignore-style pattern") from None
-    return pattern
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user can set, in the table or on the command line (defaults: nothing set).
 
+    Validated from the table by ``config_schema.SettingsTable`` (pydantic), which is imported
+    only when a table's contents were not seen before: most runs read a remembered result.
+    """
 
-def _check_selectors(value: list[str]) -> list[str]:
-    bad = [item for item in value if not CODE_OR_PREFIX.match(item)]
-    if bad:
-        raise ValueError(f"expected rule codes or prefixes such as OTL201 or OTL2, got {bad}")
-    return value
-
-
-class Settings(BaseModel):
-    """Everything a user can set, in the table or on the command line."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    select: list[str] = Field(default_factory=lambda: ["ALL"])
-    ignore: list[str] = Field(default_factory=list)
-    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
-    exclude: list[Annotated[str, AfterValidator(_check_pattern)]] = Field(default_factory=list)
+    select: list[str] = field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
     #: Severity overrides by code, e.g. ``{ OTL104 = "warning" }``.
-    severity: dict[str, Severity] = Field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
     #: The project's own attribute namespaces, e.g. ``["acme"]`` or ``["acme.*"]``.
-    namespaces: list[str] = Field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
     #: Identifiers the project knows to be bounded (``tenant_tier``, ``region``).
-    bounded: list[str] = Field(default_factory=list)
+    bounded: list[str] = field(default_factory=list)
     #: Instrumentations to treat as active (``requests``, ``flask``, or ``*``).
-    instrumentations: list[str] = Field(default_factory=list)
+    instrumentations: list[str] = field(default_factory=list)
     #: Report suppression comments that suppress nothing (as OTL001).
-    report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa")
+    report_unused_noqa: bool = False
     #: Follow symlinks to directories, and to files outside the tree walked.
-    follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
+    follow_symlinks: bool = False
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
-    file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
-
-    _validate_select = field_validator("select", "ignore", "extend_select")(
-        classmethod(lambda cls, v: _check_selectors(v))
-    )
-
-    @field_validator("per_file_ignores")
-    @classmethod
-    def _per_file(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for pattern, codes in value.items():
-            _check_pattern(pattern)
-            _check_selectors(codes)
-        return value
-
-    @field_validator("severity")
-    @classmethod
-    def _severity_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
-        _check_selectors(list(value))
-        return value
+    file_time_limit: float = 10.0
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -104,25 +75,56 @@ def _toml_character(character: str) -> str:
     return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
 
 
-def describe_validation_error(error: ValidationError, source: str) -> str:
-    """One line per problem, each naming the key as the user wrote it."""
-    lines = []
-    for problem in error.errors():
-        key = ".".join(toml_key(part) for part in problem["loc"]) or "(table)"
-        if problem["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key `{key}`")
-        else:
-            lines.append(f"{source}: `{key}`: {problem['msg']}")
-    return "\n".join(lines)
-
-
 def parse_settings(table: Any, source: str) -> Settings:
+    """The settings a table holds; ConfigError naming each bad key otherwise."""
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [tool.otel-lint] must be a table")
+    if not table:
+        return Settings()
+    key = _table_key(table)
+    remembered = _recall(key) if key is not None else None
+    if remembered is not None:
+        return remembered
+    from otel_lint.config_schema import validate
+
+    settings = validate(table, source)
+    if key is not None:
+        _remember(key, settings)
+    return settings
+
+
+def _table_key(table: dict[str, Any]) -> str | None:
+    """A digest of the table's contents and of otel-lint's code, or None if it has no JSON form."""
+    from otel_lint.result_cache import environment_key
+
     try:
-        return Settings.model_validate(table)
-    except ValidationError as error:
-        raise ConfigError(describe_validation_error(error, source)) from None
+        text = json.dumps(table, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):  # TOML dates and times: validated every time
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{environment_key()}\0{text}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _entry(key: str) -> Path:
+    from otel_lint.semconv import cache_directory
+
+    return cache_directory() / "config" / f"{key}.pickle"
+
+
+def _recall(key: str) -> Settings | None:
+    try:
+        value = pickle.loads(_entry(key).read_bytes())
+    except Exception:  # missing, damaged, from another version: validate again
+        return None
+    return value if isinstance(value, Settings) else None
+
+
+def _remember(key: str, settings: Settings) -> None:
+    from otel_lint.semconv import write_atomically
+
+    with contextlib.suppress(OSError):  # an unwritable cache only costs time
+        write_atomically(_entry(key), pickle.dumps(settings, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -17,6 +17,10 @@ RULE_FILE = re.compile(r"^(OTL\d{3})\.yaml$")
 CODE_OR_PREFIX = re.compile(r"^(ALL|OTL\d{0,3})$")
 
 
+class RuleFileError(Exception):
+    """A rule file that cannot be loaded; names the file and what is wrong."""
+
+
 def rules_directory() -> Path:
     """The shipped rules: inside the wheel, or the repository's ``rules/`` in a checkout."""
     packaged = Path(__file__).with_name("rules")

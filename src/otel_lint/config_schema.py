@@ -1,0 +1,96 @@
+"""Validation of the ``[tool.otel-lint]`` table with pydantic, into ``config.Settings``.
+
+Imported only when a table's contents were not seen (and remembered) before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Annotated, Any
+
+import pathspec
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from otel_lint.config import ConfigError, Settings, toml_key
+from otel_lint.findings import Severity
+from otel_lint.rule_files import CODE_OR_PREFIX
+
+
+def _check_pattern(pattern: str) -> str:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        raise ValueError(f"{pattern!r} is not a gitignore-style pattern") from None
+    return pattern
+
+
+def _check_selectors(value: list[str]) -> list[str]:
+    bad = [item for item in value if not CODE_OR_PREFIX.match(item)]
+    if bad:
+        raise ValueError(f"expected rule codes or prefixes such as OTL201 or OTL2, got {bad}")
+    return value
+
+
+class SettingsTable(BaseModel):
+    """The ``[tool.otel-lint]`` table as users write it: kebab-case keys, nothing unknown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    select: list[str] = Field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = Field(default_factory=list)
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    exclude: list[Annotated[str, AfterValidator(_check_pattern)]] = Field(default_factory=list)
+    #: Severity overrides by code, e.g. ``{ OTL104 = "warning" }``.
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    #: The project's own attribute namespaces, e.g. ``["acme"]`` or ``["acme.*"]``.
+    namespaces: list[str] = Field(default_factory=list)
+    #: Identifiers the project knows to be bounded (``tenant_tier``, ``region``).
+    bounded: list[str] = Field(default_factory=list)
+    #: Instrumentations to treat as active (``requests``, ``flask``, or ``*``).
+    instrumentations: list[str] = Field(default_factory=list)
+    #: Report suppression comments that suppress nothing (as OTL001).
+    report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa")
+    #: Follow symlinks to directories, and to files outside the tree walked.
+    follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
+    #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
+    file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
+
+    _validate_select = field_validator("select", "ignore", "extend_select")(
+        classmethod(lambda cls, v: _check_selectors(v))
+    )
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _per_file(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for pattern, codes in value.items():
+            _check_pattern(pattern)
+            _check_selectors(codes)
+        return value
+
+    @field_validator("severity")
+    @classmethod
+    def _severity_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        _check_selectors(list(value))
+        return value
+
+
+def validate(table: dict[str, Any], source: str) -> Settings:
+    """The settings ``table`` holds; ConfigError with one line per bad key otherwise."""
+    try:
+        model = SettingsTable.model_validate(table)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, source)) from None
+    return Settings(**{f.name: getattr(model, f.name) for f in fields(Settings)})
+
+
+def describe_validation_error(error: ValidationError, source: str) -> str:
+    """One line per problem, each naming the key as the user wrote it."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(toml_key(part) for part in problem["loc"]) or "(table)"
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key `{key}`")
+        else:
+            lines.append(f"{source}: `{key}`: {problem['msg']}")
+    return "\n".join(lines)
