@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import _logs as logs_api
+from opentelemetry import context as context_api
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
 from opentelemetry._logs import _internal as logs_api_internal
@@ -122,8 +123,8 @@ class _SessionSpanProcessor(SimpleSpanProcessor):
 class _SessionLogProcessor(SimpleLogRecordProcessor):
     """The log counterpart of ``_SessionSpanProcessor``: a provider's shutdown only flushes.
 
-    It also stands aside while the test does not record (spans are dropped by the sampler; log
-    records have no sampler).
+    It also stands aside while the test does not record (the session's tracers then start no
+    spans; log records have no such switch).
     """
 
     def __init__(self, exporter: InMemoryLogRecordExporter, switch: RecordingSwitch) -> None:
@@ -240,22 +241,15 @@ class SessionCapture:
 
     def install_globals(self) -> None:
         """Make the providers global, or attach to SDK providers that were set before us."""
-        # Only where no provider is global yet: code (or an earlier test) may have set its own,
-        # and the API would log a complaint about the attempt into the test that installs.
-        installs: list[tuple[Callable[[], object], Callable[[Any], None], object]] = [
-            (trace_api.get_tracer_provider, trace_api.set_tracer_provider, self.tracer_provider),
-            (metrics_api.get_meter_provider, metrics_api.set_meter_provider, self.meter_provider),
-            (logs_api.get_logger_provider, logs_api.set_logger_provider, self.logger_provider),
-        ]
-        for current, install, own in installs:
-            if _is_placeholder(current()):
-                install(own)
+        trace_api.set_tracer_provider(self.tracer_provider)
+        metrics_api.set_meter_provider(self.meter_provider)
+        logs_api.set_logger_provider(self.logger_provider)
         for provider in (
             trace_api.get_tracer_provider(),
             metrics_api.get_meter_provider(),
             logs_api.get_logger_provider(),
         ):
-            self.adopt(provider, when="before the first test that records telemetry")
+            self.adopt(provider, when="before the test session started")
         self.session_problems.extend(self.problems)
         self.problems.clear()
         self._wrap_provider_setters()
@@ -285,7 +279,7 @@ class SessionCapture:
                 self.logger_providers.append(provider)
             if logs_api.get_logger_provider() is provider:
                 self.logger_provider = provider
-        elif _is_placeholder(provider):
+        elif type(provider).__name__.startswith(("Proxy", "NoOp")):
             return
         else:
             self.problems.append(
@@ -442,11 +436,6 @@ class SessionCapture:
         )
 
 
-def _is_placeholder(provider: object) -> bool:
-    """The API's stand-in before any provider is set (``ProxyTracerProvider``), or a no-op one."""
-    return type(provider).__name__.lstrip("_").startswith(("Proxy", "NoOp"))
-
-
 def _wrap_setter(
     module: ModuleType, name: str, original: Callable[..., Any], capture: SessionCapture
 ) -> Callable[[], None]:
@@ -469,6 +458,15 @@ def _observable_instruments(provider: MeterProvider) -> list[Any]:
     consumer = getattr(provider, "_measurement_consumer", None)
     instruments = getattr(consumer, "_async_instruments", None)
     return instruments if isinstance(instruments, list) else []
+
+
+def current_span_context() -> SpanContext:
+    return trace_api.get_current_span().get_span_context()
+
+
+def reset_current_context() -> None:
+    """Start the thread afresh with an empty context (after a test left a span current)."""
+    context_api.attach(Context())
 
 
 _SESSION: SessionCapture | None = None

@@ -1,30 +1,30 @@
 """pytest hooks and fixtures of otel-testing (thin: behaviour lives in capture and the views).
 
-Loaded through the ``pytest11`` entry point; ``-p no:otel_testing`` turns it off. The SDK and the
-capturing providers are installed when the first test that records starts (a test naming a
-capturing fixture, or any test under ``--otel-strict``): until then a suite pays nothing for the
-plugin, as if it were not loaded. Tracers, meters and instruments that code obtained earlier (at
-import time) come from the API's proxies, which resolve to the providers once they are global.
+Loaded through the ``pytest11`` entry point; ``-p no:otel_testing`` turns it off. The providers are
+installed before conftest files are imported, so tracers and meters that code under test obtains
+at import time resolve to them.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Generator
-from typing import TYPE_CHECKING
 
 import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-if TYPE_CHECKING:
-    from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from otel_testing.capture import SessionCapture
-    from otel_testing.metric_accumulation import AccumulatingMetricReader
-    from otel_testing.telemetry import Telemetry
+from otel_testing.capture import (
+    SessionCapture,
+    current_span_context,
+    reset_current_context,
+    session_capture,
+)
+from otel_testing.metric_accumulation import AccumulatingMetricReader
+from otel_testing.telemetry import Telemetry
 
 #: Fixtures whose test needs metric values that start from zero (a collection at test start).
 _METRIC_FIXTURES = frozenset({"telemetry", "metric_reader", "meter_provider"})
@@ -37,6 +37,8 @@ _CAPTURE_FIXTURES = _METRIC_FIXTURES | {
 }
 _STARTED = pytest.StashKey[bool]()
 _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
+#: Whether the test is judged against the conventions, decided once when it is set up.
+_STRICT = pytest.StashKey[bool]()
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
@@ -89,19 +91,16 @@ def _namespaces_in_test(config: pytest.Config) -> tuple[str, ...]:
         pytest.fail(str(error), pytrace=False)
 
 
-def _started(config: pytest.Config) -> bool:
-    return config.stash.get(_STARTED, False)
-
-
-def _capture(config: pytest.Config) -> SessionCapture:
-    """The process's capture, installed (SDK imported, providers made global) on first use."""
-    from otel_testing.capture import session_capture
-
-    capture = session_capture()
-    if not _started(config):
+def _start(config: pytest.Config) -> None:
+    if not config.stash.get(_STARTED, False):
         config.stash[_STARTED] = True
-        capture.start_session()
-    return capture
+        session_capture().start_session()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Before conftest files import the code under test, so import-time tracers resolve to ours.
+    _start(early_config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -111,12 +110,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("otel_strict", False):
         project_namespaces(config)  # a broken configuration stops the run before any test
+    _start(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _started(config):
-        from otel_testing.capture import session_capture
-
+    if config.stash.get(_STARTED, False):
         config.stash[_STARTED] = False
         session_capture().end_session()
 
@@ -133,31 +131,25 @@ def _fixture_names(item: pytest.Item) -> frozenset[str]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    strict = _is_strict(item)
+    strict = item.stash[_STRICT] = _is_strict(item)
     names = _fixture_names(item)
-    record = strict or bool(names & _CAPTURE_FIXTURES)
-    if record or _started(item.config):
-        _capture(item.config).start_test(
-            drain_metrics=strict or bool(names & _METRIC_FIXTURES),
-            name=item.nodeid,
-            record=record,
-        )
+    session_capture().start_test(
+        drain_metrics=strict or bool(names & _METRIC_FIXTURES),
+        name=item.nodeid,
+        record=strict or bool(names & _CAPTURE_FIXTURES),
+    )
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
-    if not _started(item.config):
-        return result
-    capture = _capture(item.config)
+    capture = session_capture()
     if "telemetry" in _fixture_names(item):
         problems = [*capture.session_problems, *capture.problems]
         if problems:
             pytest.fail("\n".join(p.message for p in problems), pytrace=False)
-    if _is_strict(item):
-        from otel_testing.telemetry import Telemetry
-
+    if item.stash.get(_STRICT, False):
         violations = Telemetry(capture).check_semconv(
             own_namespaces=_namespaces_in_test(item.config)
         )
@@ -173,11 +165,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
     finally:
-        if _started(item.config):
-            capture = _capture(item.config)
-            _report_leaks(capture)
-            capture.end_test()
-        _report_current_span()
+        _report_leaks(session_capture())
+        session_capture().end_test()
 
 
 def _report_leaks(capture: SessionCapture) -> None:
@@ -194,16 +183,9 @@ def _report_leaks(capture: SessionCapture) -> None:
             ),
             stacklevel=2,
         )
-
-
-def _report_current_span() -> None:
-    # Checked after every test, recording or not: a context attached and never detached (an
-    # incoming request's, say) would make the next test's spans its children.
-    from opentelemetry import context, trace
-
-    current = trace.get_current_span().get_span_context()
+    current = current_span_context()
     if current.is_valid:
-        context.attach(context.Context())  # the thread starts afresh
+        reset_current_context()
         warnings.warn(
             OpenTelemetryLeakWarning(
                 f"span {current.span_id:016x} was still the current span when the test ended "
@@ -218,15 +200,8 @@ def _report_current_span() -> None:
 # --- fixtures ------------------------------------------------------------------------------------
 
 
-def _capturing(request: pytest.FixtureRequest, fixture: str) -> SessionCapture:
-    # `request`, not the session-scoped `pytestconfig`: depending on a session fixture makes
-    # pytest keep one finalizer per test until the session ends (~600 B per test).
-    config = request.config
-    if not _started(config):
-        # Fetched with request.getfixturevalue in a test that named no capturing fixture, before
-        # any test installed the capture: install it now and start this test's capture.
-        _capture(config).start_test(drain_metrics=False, name=request.node.nodeid, record=False)
-    capture = _capture(config)
+def _capturing(fixture: str) -> SessionCapture:
+    capture = session_capture()
     capture.record_from_now(fixture)
     return capture
 
@@ -234,43 +209,43 @@ def _capturing(request: pytest.FixtureRequest, fixture: str) -> SessionCapture:
 @pytest.fixture
 def telemetry(request: pytest.FixtureRequest) -> Telemetry:
     """This test's spans, metrics and logs, from the global providers the plugin installed."""
-    from otel_testing.telemetry import Telemetry
-
+    # `request`, not the session-scoped `pytestconfig`: depending on a session fixture makes
+    # pytest keep one finalizer per test until the session ends (~600 B per test).
     config = request.config
-    return Telemetry(_capturing(request, "telemetry"), lambda: _namespaces_in_test(config))
+    return Telemetry(_capturing("telemetry"), lambda: _namespaces_in_test(config))
 
 
 @pytest.fixture
-def tracer_provider(request: pytest.FixtureRequest) -> TracerProvider:
+def tracer_provider() -> TracerProvider:
     """The capturing TracerProvider, for code that takes a provider as an argument."""
-    return _capturing(request, "tracer_provider").tracer_provider
+    return _capturing("tracer_provider").tracer_provider
 
 
 @pytest.fixture
-def meter_provider(request: pytest.FixtureRequest) -> MeterProvider:
+def meter_provider() -> MeterProvider:
     """The capturing MeterProvider, for code that takes a provider as an argument."""
-    return _capturing(request, "meter_provider").meter_provider
+    return _capturing("meter_provider").meter_provider
 
 
 @pytest.fixture
-def logger_provider(request: pytest.FixtureRequest) -> LoggerProvider:
+def logger_provider() -> LoggerProvider:
     """The capturing LoggerProvider, for code that takes a provider as an argument."""
-    return _capturing(request, "logger_provider").logger_provider
+    return _capturing("logger_provider").logger_provider
 
 
 @pytest.fixture
-def span_exporter(request: pytest.FixtureRequest) -> InMemorySpanExporter:
+def span_exporter() -> InMemorySpanExporter:
     """The raw in-memory span exporter (emptied when each test starts)."""
-    return _capturing(request, "span_exporter").span_exporter
+    return _capturing("span_exporter").span_exporter
 
 
 @pytest.fixture
-def metric_reader(request: pytest.FixtureRequest) -> AccumulatingMetricReader:
+def metric_reader() -> AccumulatingMetricReader:
     """The raw metric reader; ``get_metrics_data()`` returns what this test recorded."""
-    return _capturing(request, "metric_reader").metric_reader
+    return _capturing("metric_reader").metric_reader
 
 
 @pytest.fixture
-def log_exporter(request: pytest.FixtureRequest) -> InMemoryLogRecordExporter:
+def log_exporter() -> InMemoryLogRecordExporter:
     """The raw in-memory log exporter (emptied when each test starts)."""
-    return _capturing(request, "log_exporter").log_exporter
+    return _capturing("log_exporter").log_exporter

@@ -342,3 +342,43 @@ def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytes
             "*FAILED*test_requested_late*",
         ]
     )
+
+
+def test_providers_are_global_before_conftest_files_are_imported(pytester: pytest.Pytester) -> None:
+    # Application set-up that runs at import time and needs the SDK's provider (adding its own
+    # processor) works, and every test sees the same providers, recording or not.
+    pytester.makeconftest(
+        """
+        import pytest
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        APP_EXPORTER = InMemorySpanExporter()
+        trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(APP_EXPORTER))
+
+        @pytest.fixture
+        def app_exporter():
+            return APP_EXPORTER
+        """
+    )
+    pytester.makepyfile(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        def test_does_not_record(app_exporter):
+            assert isinstance(trace.get_tracer_provider(), TracerProvider)
+            with trace.get_tracer("t").start_as_current_span("unseen"):
+                pass
+            assert "unseen" not in [s.name for s in app_exporter.get_finished_spans()]
+
+        def test_records(telemetry, app_exporter):
+            with trace.get_tracer("t").start_as_current_span("seen"):
+                pass
+            assert telemetry.spans.names == ["seen"]
+            assert [s.name for s in app_exporter.get_finished_spans()][-1:] == ["seen"]
+        """
+    )
+    for order in (["-p", "no:randomly"], ["-p", "randomly", "--randomly-seed=3"]):
+        pytester.runpytest_subprocess(*order).assert_outcomes(passed=2)
