@@ -424,3 +424,18 @@ def test_a_run_killed_midway_leaves_a_cache_the_next_run_uses(
     now = entries(_isolated_cache)
     assert len(now) > len(before)  # the rest was written this time
     assert {path: now[path] for path in before} == before  # what the killed run wrote was reused
+
+
+def test_exclude_applies_below_a_walked_root_that_lies_outside_the_base(tmp_path: Path) -> None:
+    # A monorepo checked from its root with one service's configuration: the exclude patterns
+    # are relative to the service's folder, which the walk reaches only below its start.
+    service = tmp_path / "services" / "api"
+    (service / "migrations").mkdir(parents=True)
+    (service / "app.py").write_text("x = 1\n")
+    (service / "migrations" / "m1.py").write_text("x = 1\n")
+    (tmp_path / "tools.py").write_text("x = 1\n")
+    found = discover([tmp_path], ["migrations/"], service)
+    assert sorted(t.path.relative_to(tmp_path).as_posix() for t in found.targets) == [
+        "services/api/app.py",
+        "tools.py",
+    ]

@@ -172,7 +172,7 @@ def test_facts_of_unchecked_files_are_remembered_and_follow_their_edits(
     # Only app.py is checked (as pre-commit passes a changed file); OTL101 depends on what
     # telemetry.py shows about the project.
     assert lint(project / "app.py") == [(str(project / "app.py"), 2, "OTL101")]
-    assert str(project / "telemetry.py") in remembered(_isolated_cache)
+    assert ("_python_facts", str(project / "telemetry.py")) in remembered(_isolated_cache)
     _write_old(project / "telemetry.py", BRIDGES_LOGS, 30)  # a settled edit: a new stamp
     assert lint(project / "app.py") == []
     _write_old(project / "telemetry.py", USES_OTEL, 10)
@@ -184,8 +184,8 @@ def test_a_file_changed_just_now_is_read_again_next_time(
 ) -> None:
     (project / "telemetry.py").write_text(BRIDGES_LOGS)  # mtime: now
     assert lint(project / "app.py") == []
-    assert str(project / "telemetry.py") not in remembered(_isolated_cache)
-    assert str(project / "app.py") not in remembered(_isolated_cache)  # checked, not context
+    assert ("_python_facts", str(project / "telemetry.py")) not in remembered(_isolated_cache)
+    assert ("_python_facts", str(project / "app.py")) not in remembered(_isolated_cache)  # checked, not context
 
 
 def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: Path) -> None:
@@ -196,8 +196,8 @@ def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: 
     for damage in (
         b"\x80\x04garbage",
         pickle.dumps(["not", "a", "dict"]),
-        pickle.dumps({str(project / "telemetry.py"): ("stamp", None)}),
-        pickle.dumps({str(project / "telemetry.py"): ((1, 2, 3), frozenset({"log-bridge"}))}),
+        pickle.dumps({("_python_facts", str(project / "telemetry.py")): ("stamp", None)}),
+        pickle.dumps({("_python_facts", str(project / "telemetry.py")): ((1, 2, 3), frozenset({"log-bridge"}))}),
     ):
         stored.write_bytes(damage)
         assert lint(project / "app.py") == cold
@@ -217,4 +217,31 @@ def test_other_files_are_read_only_when_a_finding_depends_on_them(
     assert lint(project / "spans.py") == [(str(project / "spans.py"), 1, "OTL302")]
     assert remembered(_isolated_cache) == {}
     assert lint(project / "app.py") == [(str(project / "app.py"), 2, "OTL101")]
-    assert str(project / "spans.py") in remembered(_isolated_cache)
+    assert ("_python_facts", str(project / "spans.py")) in remembered(_isolated_cache)
+
+
+def test_a_file_read_both_as_python_and_as_deployment_file_keeps_both_facts(
+    tmp_path: Path, _isolated_cache: Path
+) -> None:
+    # `Dockerfile_build.py` is a Python file and, by its name, a deployment file: its text says
+    # the requests instrumentation is installed, which its Python facts alone do not.
+    root = tmp_path / "service"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.otel-lint]\n")
+    _write_old(
+        root / "Dockerfile_build.py",
+        'PACKAGES = ["opentelemetry-instrumentation-requests"]\n',
+        60,
+    )
+    _write_old(
+        root / "users.py",
+        "import requests\nfrom opentelemetry import trace\n\ntracer = trace.get_tracer(__name__)\n"
+        "\n\ndef fetch_user(url):\n"
+        '    with tracer.start_as_current_span("fetch_user"):\n'
+        "        return requests.get(url, timeout=5)\n",
+        60,
+    )
+    cold = lint(root / "users.py", use_cache=False)
+    assert [code for _, _, code in cold] == ["OTL401"]
+    assert lint(root / "users.py") == cold  # fills the cache
+    assert lint(root / "users.py") == cold  # answered from it

@@ -3,8 +3,8 @@ deployment files (requirements, Dockerfiles, env files...).
 
 Collecting them means reading every such file, on every run: for a Django-sized project that was
 most of a one-file pre-commit run. Each file's facts are therefore remembered between runs, one
-cache file per project, keyed by the file's size, modification time and inode (as ruff's cache
-and git's index do); a file whose stamp changed is read again. A stamp within two seconds of the
+cache file per project, keyed by the file's size, modification and change times and inode (as
+git's index does); a file whose stamp changed is read again. A stamp within two seconds of the
 moment it was read is not trusted (the file may change again within the clock's resolution), and
 ``--no-cache`` reads everything.
 """
@@ -23,10 +23,12 @@ from otel_lint import facts as project_facts
 from otel_lint.discovery import walk_paths
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 
-#: (size, modification time in ns, inode): what says a file is as it was.
-Stamp = tuple[int, int, int]
-#: Per file (absolute path): its stamp and its facts.
-Remembered = dict[str, tuple[Stamp, frozenset[str]]]
+#: (size, modification and change times in ns, inode): what says a file is as it was. The change
+#: time catches a copy that kept the old modification time (``cp -p``, ``touch -r``).
+Stamp = tuple[int, int, int, int]
+#: Per file (how it was read, its absolute path): its stamp and its facts. A file can be read
+#: both ways (``Dockerfile.py``), with different facts.
+Remembered = dict[tuple[str, str], tuple[Stamp, frozenset[str]]]
 #: Younger stamps are not remembered: a write in the same clock tick keeps the stamp.
 _SETTLED_AFTER_S = 2.0
 _NONE: frozenset[str] = frozenset()
@@ -60,12 +62,13 @@ def _facts(
     kept: Remembered,
     now: float,
 ) -> frozenset[str]:
-    key = os.fspath(path)
+    name = os.fspath(path)
+    key = (read.__name__, name)
     try:
-        status = os.stat(key)
+        status = os.stat(name)
     except OSError:
         return _NONE
-    stamp = (status.st_size, status.st_mtime_ns, status.st_ino)
+    stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     known = remembered.get(key)
     # Checked, not trusted: a damaged cache file must cost a read, never a wrong answer.
     if isinstance(known, tuple) and len(known) == 2 and known[0] == stamp:

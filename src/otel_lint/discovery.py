@@ -128,10 +128,7 @@ def _walk(
     # Following links, the real directories met so far: a loop, or a second way into a folder
     # already walked, ends there instead of walking it again.
     visited = {real_root}
-    from_base = relative_path(root, base)
-    if from_base is not None:
-        from_base = "" if from_base == "." else from_base + "/"
-    stack = [_Folder(str(root), [], from_base if excluded.patterns else None)]
+    stack = [_Folder(str(root), [], _from_base(root, base) if excluded.patterns else None)]
     while stack:
         folder = stack.pop()
         try:
@@ -175,11 +172,26 @@ def _walk(
                 visited.add(real)
             if is_dir:
                 below = [(spec, f"{prefix}{name}/") for spec, prefix in ignores]
-                deeper = None if folder.from_base is None else f"{folder.from_base}{name}/"
+                if folder.from_base is not None:
+                    deeper: str | None = f"{folder.from_base}{name}/"
+                elif excluded.patterns:
+                    # Walking from outside the base (a monorepo's root with a service's
+                    # configuration): the base may lie below, so ask again, once per folder.
+                    deeper = _from_base(Path(entry.path), base)
+                else:
+                    deeper = None
                 folders.append(_Folder(entry.path, below, deeper))
             else:
                 yield entry.path
         stack.extend(reversed(folders))
+
+
+def _from_base(folder: Path, base: Path) -> str | None:
+    """``folder`` relative to ``base`` ending in "/" ("" for the base itself), None if outside."""
+    relative = relative_path(folder, base)
+    if relative is None:
+        return None
+    return "" if relative == "." else relative + "/"
 
 
 def walk(
