@@ -113,7 +113,7 @@ def test_rules_carry_only_the_utils_they_use() -> None:
     import yaml
 
     from otel_lint.rule_files import rules_directory
-    from otel_lint.rule_model import _matches
+    from otel_lint.rules import util_names as _matches
 
     shared = {
         yaml.safe_load(p.read_text())["id"] for p in (rules_directory() / "utils").glob("*.yaml")
@@ -125,16 +125,19 @@ def test_rules_carry_only_the_utils_they_use() -> None:
         assert carried <= reachable, f"{rule.code} carries unused utils {carried - reachable}"
 
 
-def test_validated_rules_are_remembered_and_a_damaged_entry_is_read_around(
+def test_the_engines_rules_are_remembered_and_a_damaged_entry_is_read_around(
     _isolated_cache: Path,
 ) -> None:
-    from otel_lint.rule_model import load_rules as load
+    import pickle
 
-    fresh = load.__wrapped__()  # past the in-process memo: this reads or fills the cache
+    from otel_lint.rules import checked, engine_rules
+
+    expected = tuple(checked(RULES))
+    assert [r.matcher() for r in expected] == [r.matcher() for r in RULES]
+    assert engine_rules.__wrapped__() == expected  # past the in-process memo: fills the cache
     (entry,) = (_isolated_cache / "rules").iterdir()
-    remembered = load.__wrapped__()
-    assert remembered == fresh == RULES
-    assert [r.matcher() for r in remembered] == [r.matcher() for r in RULES]
-    for damage in (b"\x80\x04garbage", b"", __import__("pickle").dumps(("not", "rules"))):
+    assert pickle.loads(entry.read_bytes()) == expected
+    assert engine_rules.__wrapped__() == expected  # read from it
+    for damage in (b"\x80\x04garbage", b"", pickle.dumps(("not", "rules"))):
         entry.write_bytes(damage)
-        assert load.__wrapped__() == RULES
+        assert engine_rules.__wrapped__() == expected

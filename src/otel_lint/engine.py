@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ast_grep_py import Config, SgNode, SgRoot
 
@@ -31,11 +32,14 @@ from otel_lint.results import (
     point_finding,
     unreadable,
 )
-from otel_lint.rule_model import Rule, load_rules
+from otel_lint.rules import CheckedRule, checked, engine_rules
 from otel_lint.semconv import Registry, load_registry
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 from otel_lint.suppressions import Noqa, find_suppressions
 from otel_lint.time_limit import Deadline, OutOfTime, allowance, time_limit
+
+if TYPE_CHECKING:
+    from otel_lint.rule_model import Rule
 
 #: Where tree-sitter's error recovery left a trace: an ERROR node, or a zero-width node it made up
 #: for a missing token (``def f(:`` gets an invisible ``)``).
@@ -99,7 +103,7 @@ def _substitute(template: str, match: SgNode) -> str:
 
 
 def _finding(
-    rule: Rule,
+    rule: CheckedRule,
     match: SgNode,
     verdict: Verdict,
     label: str,
@@ -131,7 +135,7 @@ def _finding(
 
 
 def _not_followed(
-    rule: Rule, match: SgNode, label: str, seen: dict[tuple[str, str], int]
+    rule: CheckedRule, match: SgNode, label: str, seen: dict[tuple[str, str], int]
 ) -> Finding:
     """An OTL000 where a check gave up on an expression that nests deeper than it can follow.
 
@@ -194,7 +198,7 @@ def too_deep(root: SgNode, deepest: int = DEEPEST) -> SgNode | None:
 def analyze_text(
     label: str,
     text: str,
-    rules: Sequence[Rule],
+    rules: Sequence[Rule | CheckedRule],
     registry: Registry,
     settings: CheckSettings | None = None,
     *,
@@ -216,6 +220,7 @@ def analyze_text(
         )
     context = FileContext(label, text, root, registry, settings or CheckSettings())
     checks = all_checks()
+    rules = checked(rules)
     findings: list[Finding] = []
     seen: dict[tuple[str, str], int] = {}
     for rule, matches in zip(rules, candidates(root, text, rules), strict=True):
@@ -269,8 +274,8 @@ class Job:
 
 
 @cache
-def _rules_by_code() -> dict[str, Rule]:
-    return {rule.code: rule for rule in load_rules()}
+def _rules_by_code() -> dict[str, CheckedRule]:
+    return {rule.code: rule for rule in engine_rules()}
 
 
 def _load_once() -> None:

@@ -2,11 +2,12 @@
 
 ast-grep-py compiles the configuration given to each ``find_all`` call, and each call walks the
 whole tree: one call per rule meant compiling every rule again for every file and walking each tree
-once per rule. Here the rules a file can report under (their prefilter, see ``Rule.may_report``)
-are merged into one configuration: a node is found when any rule matches it, and which rules did is
-read back from one capture per rule, ``$$CAPTURE`` (two dollars also capture unnamed nodes). Rules
-that bind metavariables of their own, or bring constraints, transforms or a util of the same name
-as another rule's, are searched on their own, as before, so their captures stay theirs.
+once per rule. Here the rules a file can report under (their prefilter, see
+``CheckedRule.may_report``) are merged into one configuration: a node is found when any rule
+matches it, and which rules did is read back from one capture per rule, ``$$CAPTURE`` (two dollars
+also capture unnamed nodes). Rules that bind metavariables of their own, or bring constraints,
+transforms or a util of the same name as another rule's, are searched on their own, as before, so
+their captures stay theirs.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ast_grep_py import Config, SgNode
 
-from otel_lint.rule_model import Rule, contains_any
+from otel_lint.rules import CheckedRule, checked, contains_any
+
+if TYPE_CHECKING:
+    from otel_lint.rule_model import Rule
 
 _CAPTURE = "OTL_LINT_RULE_{}"
 #: A util every node matches: the "or else" branch that makes a rule's capture optional. One util
@@ -32,7 +36,7 @@ _PLAN_LIMIT = 256
 @dataclass(frozen=True)
 class _Plan:
     #: The rules planned for, kept so that the ids keying the plan stay theirs.
-    rules: tuple[Rule, ...]
+    rules: tuple[CheckedRule, ...]
     #: The merged search and, per capture, the positions (in ``rules``) of the rules it marks.
     merged: Config | None
     captures: tuple[tuple[str, tuple[int, ...]], ...]
@@ -42,10 +46,10 @@ class _Plan:
 
 _plans: dict[tuple[int, ...], _Plan] = {}
 #: Each rule with a narrowing and its narrowed form, made once so that plans can key on its id.
-_narrowed: dict[int, tuple[Rule, Rule]] = {}
+_narrowed: dict[int, tuple[CheckedRule, CheckedRule]] = {}
 
 
-def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNode]]:
+def candidates(root: SgNode, text: str, rules: Sequence[Rule | CheckedRule]) -> list[list[SgNode]]:
     """For each rule, in order, the nodes its matcher finds, in document order.
 
     A rule without a matcher, or whose prefilter rules ``text`` out, finds nothing; a rule with a
@@ -66,7 +70,7 @@ def candidates(root: SgNode, text: str, rules: Sequence[Rule]) -> list[list[SgNo
     return found
 
 
-def search_configs(text: str, rules: Sequence[Rule]) -> list[Config]:
+def search_configs(text: str, rules: Sequence[Rule | CheckedRule]) -> list[Config]:
     """The ast-grep configurations ``candidates`` runs for a file with this text (to measure)."""
     _, plan = _selection(text, rules)
     if plan is None:
@@ -75,12 +79,12 @@ def search_configs(text: str, rules: Sequence[Rule]) -> list[Config]:
     return [config for _, config in plan.alone] + merged
 
 
-def _selection(text: str, rules: Sequence[Rule]) -> tuple[list[int], _Plan | None]:
+def _selection(text: str, rules: Sequence[Rule | CheckedRule]) -> tuple[list[int], _Plan | None]:
     """The positions of the rules ``text`` is searched for, and the plan that searches them."""
     looked_up: dict[str, bool] = {}
     active: list[int] = []
-    searched: list[Rule] = []
-    for i, rule in enumerate(rules):
+    searched: list[CheckedRule] = []
+    for i, rule in enumerate(checked(rules)):
         if rule.rule is None or not rule.may_report(text, looked_up):
             continue
         if rule.narrowing and not contains_any(text, rule.narrowing.absent, looked_up):
@@ -90,7 +94,7 @@ def _selection(text: str, rules: Sequence[Rule]) -> tuple[list[int], _Plan | Non
     return active, _plan(tuple(searched)) if searched else None
 
 
-def _plan(rules: tuple[Rule, ...]) -> _Plan:
+def _plan(rules: tuple[CheckedRule, ...]) -> _Plan:
     key = tuple(id(rule) for rule in rules)
     plan = _plans.get(key)
     if plan is None:
@@ -100,7 +104,7 @@ def _plan(rules: tuple[Rule, ...]) -> _Plan:
     return plan
 
 
-def _narrowed_form(rule: Rule) -> Rule:
+def _narrowed_form(rule: CheckedRule) -> CheckedRule:
     known = _narrowed.get(id(rule))
     if known is None:  # the entry keeps the rule alive, so its id stays its own
         known = _narrowed[id(rule)] = (rule, rule.narrowed())
@@ -122,7 +126,7 @@ def _binds_metavariables(value: Any) -> bool:
     return False
 
 
-def _make_plan(rules: tuple[Rule, ...]) -> _Plan:
+def _make_plan(rules: tuple[CheckedRule, ...]) -> _Plan:
     utils: dict[str, Any] = dict(_ANY_NODE_UTILS)
     groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
     alone: list[tuple[int, Config]] = []

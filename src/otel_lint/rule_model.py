@@ -7,19 +7,15 @@ the test suite runs).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import pickle
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from otel_lint.findings import Severity
 from otel_lint.rule_files import RULE_FILE, RuleFileError, rules_directory
+from otel_lint.rules import checked_rule, referenced_utils
 
 FAMILIES = {
     "0": "files",
@@ -78,19 +74,6 @@ class RuleExamples(_Strict):
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
-def contains_any(text: str, strings: list[str], looked_up: dict[str, bool] | None = None) -> bool:
-    """Whether ``text`` contains one of ``strings``; ``looked_up`` remembers answers across calls
-    for the same text (rules share their strings)."""
-    known = {} if looked_up is None else looked_up
-    for string in strings:
-        found = known.get(string)
-        if found is None:
-            found = known[string] = string in text
-        if found:
-            return True
-    return False
-
-
 class Narrowing(_Strict):
     """A smaller search for the files that lack some text (see ``Rule.narrowing``)."""
 
@@ -142,38 +125,12 @@ class Rule(_Strict):
     check_fixes: bool = False
 
     def may_report(self, text: str, looked_up: dict[str, bool] | None = None) -> bool:
-        """Whether the rule can report anything in a file with this text (its prefilter).
-
-        ``looked_up`` remembers which strings the text contains, for the next rule of the file
-        (several rules share their strings).
-        """
-        return self.prefilter is None or contains_any(text, self.prefilter, looked_up)
-
-    def narrowed(self) -> Rule:
-        """The rule as a file without any of ``narrowing.absent`` is searched for it: the
-        narrowing's ast-grep rule, with only the utils that one uses."""
-        if self.narrowing is None:
-            return self
-        bare = self.model_copy(
-            update={
-                "rule": self.narrowing.rule,
-                "narrowing": None,
-                "prefilter": None,
-                "utils": None,
-            }
-        )
-        return bare.model_copy(update={"utils": _referenced_utils(bare, self.utils or {}) or None})
+        """Whether the rule can report anything in a file with this text (its prefilter)."""
+        return checked_rule(self).may_report(text, looked_up)
 
     def matcher(self) -> dict[str, Any] | None:
         """The configuration ast-grep-py's ``find_all`` takes."""
-        if self.rule is None:
-            return None
-        config: dict[str, Any] = {"rule": self.rule}
-        for key in ("constraints", "utils", "transform"):
-            value = getattr(self, key)
-            if value:
-                config[key] = value
-        return config
+        return checked_rule(self).matcher()
 
 
 def _yaml(path: Path) -> Any:
@@ -206,69 +163,18 @@ def load_utils(folder: Path) -> dict[str, Any]:
     return utils
 
 
-def _matches(value: Any) -> set[str]:
-    """Every util id a rule fragment names with ``matches:``."""
-    if isinstance(value, dict):
-        found = {value["matches"]} if isinstance(value.get("matches"), str) else set()
-        for item in value.values():
-            found |= _matches(item)
-        return found
-    if isinstance(value, list):
-        return set().union(*(_matches(item) for item in value)) if value else set()
-    return set()
-
-
 def _referenced_utils(rule: Rule, shared: dict[str, Any]) -> dict[str, Any]:
-    """The shared utils a rule uses, directly or through other utils.
-
-    ast-grep compiles every util it is given on each search, so a rule carries only its own.
-    """
-    own = rule.utils or {}
     narrowed = rule.narrowing.rule if rule.narrowing else None
-    pending = _matches([rule.rule, narrowed, rule.constraints, own]) - set(own)
-    needed: dict[str, Any] = {}
-    while pending:
-        name = min(pending)  # a fixed order keeps the rule's dump, and so cache keys, stable
-        pending.discard(name)
-        if name in needed or name not in shared:
-            continue
-        needed[name] = shared[name]
-        pending |= _matches(shared[name]) - set(needed) - set(own)
-    return needed
+    return referenced_utils(rule.rule, narrowed, rule.constraints, rule.utils or {}, shared)
 
 
 @lru_cache(maxsize=4)
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     """Every rule, ordered by code, with the shared utils. Codes and names must be unique.
 
-    The shipped rules, once validated, are remembered in the cache directory (keyed by the rule
-    files' and otel-lint's bytes, and pydantic's and Python's versions): reading and validating
-    27 YAML files, and building the models' validators, was a third of a one-file run.
+    The engine runs ``rules.engine_rules()``, which remembers the result in the cache directory.
     """
-    if directory is not None:
-        return _read_rules(directory)
-    entry = _remembered_rules()
-    try:
-        remembered = pickle.loads(entry.read_bytes())
-        if isinstance(remembered, tuple) and all(isinstance(r, Rule) for r in remembered):
-            return remembered
-    except Exception:  # missing, damaged, unreadable: read the rule files again
-        pass
-    rules = _read_rules(rules_directory())
-    from otel_lint.semconv import write_atomically
-
-    with contextlib.suppress(OSError):
-        write_atomically(entry, pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
-    return rules
-
-
-def _remembered_rules() -> Path:
-    from otel_lint.result_cache import environment_key
-    from otel_lint.semconv import cache_directory
-
-    versions = f"{environment_key()}-{pydantic.VERSION}-{sys.version_info[:3]}"
-    name = hashlib.blake2b(versions.encode(), digest_size=16).hexdigest()
-    return cache_directory() / "rules" / f"{name}.pickle"
+    return _read_rules(directory or rules_directory())
 
 
 def _read_rules(folder: Path) -> tuple[Rule, ...]:

@@ -159,11 +159,11 @@ def _fix_files(
     """The files fixed, and those whose fixes could not be written."""
     from otel_lint import engine
     from otel_lint.fixes import FixedFile, fix_file
-    from otel_lint.rule_model import load_rules
+    from otel_lint.rules import engine_rules
     from otel_lint.semconv import load_registry
 
     registry = load_registry()
-    rules = [rule for rule in load_rules() if rule.code in codes]
+    rules = [rule for rule in engine_rules() if rule.code in codes]
     by_label = {t.label: t for t in targets}
     fixable = sorted({f.path for f in findings if f.fix is not None})
     done: list[FixedFile | UnwrittenFix] = []

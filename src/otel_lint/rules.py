@@ -1,0 +1,193 @@
+"""The engine's view of a rule: what finding, judging and fixing candidates needs.
+
+``rule_model.Rule`` is the whole rule file, validated with pydantic (documentation and examples
+included). The engine works on ``CheckedRule``, a plain frozen dataclass made from it, so that a
+run whose rules come from the cache (``engine_rules``) never imports pydantic or reads YAML:
+that was a third of a one-file pre-commit run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import pickle
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from otel_lint.findings import Severity
+
+if TYPE_CHECKING:
+    from otel_lint.rule_model import Rule
+
+
+def contains_any(
+    text: str, strings: Sequence[str], looked_up: dict[str, bool] | None = None
+) -> bool:
+    """Whether ``text`` contains one of ``strings``; ``looked_up`` remembers answers across calls
+    for the same text (rules share their strings)."""
+    known = {} if looked_up is None else looked_up
+    for string in strings:
+        found = known.get(string)
+        if found is None:
+            found = known[string] = string in text
+        if found:
+            return True
+    return False
+
+
+def util_names(value: Any) -> set[str]:
+    """Every util id a rule fragment names with ``matches:``."""
+    if isinstance(value, dict):
+        found = {value["matches"]} if isinstance(value.get("matches"), str) else set()
+        for item in value.values():
+            found |= util_names(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(util_names(item) for item in value)) if value else set()
+    return set()
+
+
+def referenced_utils(
+    rule: Any, narrowed: Any, constraints: Any, own: dict[str, Any], shared: dict[str, Any]
+) -> dict[str, Any]:
+    """The shared utils a rule uses, directly or through other utils.
+
+    ast-grep compiles every util it is given on each search, so a rule carries only its own.
+    """
+    pending = util_names([rule, narrowed, constraints, own]) - set(own)
+    needed: dict[str, Any] = {}
+    while pending:
+        name = min(pending)  # a fixed order keeps the rule's dump, and so cache keys, stable
+        pending.discard(name)
+        if name in needed or name not in shared:
+            continue
+        needed[name] = shared[name]
+        pending |= util_names(shared[name]) - set(needed) - set(own)
+    return needed
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """A smaller search for the files that lack some text (see ``CheckedRule.narrowing``)."""
+
+    absent: tuple[str, ...]
+    rule: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    """One rule as the engine runs it (see ``rule_model.Rule`` for what each field means)."""
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    rule: dict[str, Any] | None = None
+    constraints: dict[str, Any] | None = None
+    utils: dict[str, Any] | None = None
+    transform: dict[str, Any] | None = None
+    check: str | None = None
+    fix: str | None = None
+    requires: tuple[str, ...] = ()
+    prefilter: tuple[str, ...] | None = None
+    narrowing: Narrowing | None = None
+
+    @classmethod
+    def of(cls, rule: Rule) -> CheckedRule:
+        narrowing = rule.narrowing
+        return cls(
+            code=rule.code,
+            name=rule.name,
+            severity=rule.severity,
+            message=rule.message,
+            rule=rule.rule,
+            constraints=rule.constraints,
+            utils=rule.utils,
+            transform=rule.transform,
+            check=rule.check,
+            fix=rule.fix,
+            requires=tuple(rule.requires),
+            prefilter=None if rule.prefilter is None else tuple(rule.prefilter),
+            narrowing=None
+            if narrowing is None
+            else Narrowing(tuple(narrowing.absent), narrowing.rule),
+        )
+
+    def may_report(self, text: str, looked_up: dict[str, bool] | None = None) -> bool:
+        """Whether the rule can report anything in a file with this text (its prefilter).
+
+        ``looked_up`` remembers which strings the text contains, for the next rule of the file
+        (several rules share their strings).
+        """
+        return self.prefilter is None or contains_any(text, self.prefilter, looked_up)
+
+    def narrowed(self) -> CheckedRule:
+        """The rule as a file without any of ``narrowing.absent`` is searched for it: the
+        narrowing's ast-grep rule, with only the utils that one uses."""
+        if self.narrowing is None:
+            return self
+        search = self.narrowing.rule
+        utils = referenced_utils(search, None, self.constraints, {}, self.utils or {})
+        return replace(self, rule=search, narrowing=None, prefilter=None, utils=utils or None)
+
+    def matcher(self) -> dict[str, Any] | None:
+        """The configuration ast-grep-py's ``find_all`` takes."""
+        if self.rule is None:
+            return None
+        config: dict[str, Any] = {"rule": self.rule}
+        for key in ("constraints", "utils", "transform"):
+            value = getattr(self, key)
+            if value:
+                config[key] = value
+        return config
+
+
+#: Each validated rule model converted, by id; the entry keeps the model alive, so its id stays
+#: its own. (Not a cached property: pydantic's model_copy would carry it over to a changed copy.)
+_CHECKED: dict[int, tuple[Rule, CheckedRule]] = {}
+
+
+def checked(rules: Sequence[Rule | CheckedRule]) -> list[CheckedRule]:
+    """The engine's view of ``rules``: validated rule models are converted, once each."""
+    return [rule if isinstance(rule, CheckedRule) else checked_rule(rule) for rule in rules]
+
+
+def checked_rule(rule: Rule) -> CheckedRule:
+    known = _CHECKED.get(id(rule))
+    if known is None:
+        known = _CHECKED[id(rule)] = (rule, CheckedRule.of(rule))
+    return known[1]
+
+
+@cache
+def engine_rules() -> tuple[CheckedRule, ...]:
+    """The shipped rules as the engine runs them, remembered in the cache directory.
+
+    Keyed by otel-lint's sources and the rule files' bytes (``environment_key``) and Python's
+    version. On a miss the rule files are read and validated (``rule_model.load_rules``).
+    """
+    entry = _remembered()
+    with contextlib.suppress(Exception):  # missing, damaged, unreadable: validate again
+        remembered = pickle.loads(entry.read_bytes())
+        if isinstance(remembered, tuple) and all(isinstance(r, CheckedRule) for r in remembered):
+            return remembered
+    from otel_lint.rule_model import load_rules
+    from otel_lint.semconv import write_atomically
+
+    rules = tuple(checked(load_rules()))
+    with contextlib.suppress(OSError):
+        write_atomically(entry, pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
+    return rules
+
+
+def _remembered() -> Path:
+    from otel_lint.result_cache import environment_key
+    from otel_lint.semconv import cache_directory
+
+    versions = f"{environment_key()}-{sys.version_info[:3]}"
+    name = hashlib.blake2b(versions.encode(), digest_size=16).hexdigest()
+    return cache_directory() / "rules" / f"{name}.pickle"
