@@ -439,3 +439,17 @@ def test_exclude_applies_below_a_walked_root_that_lies_outside_the_base(tmp_path
         "services/api/app.py",
         "tools.py",
     ]
+
+
+def test_exclude_applies_to_a_folder_named_through_dotdot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = tmp_path / "svc"
+    (service / "gen").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    (service / "pyproject.toml").write_text('[tool.otel-lint]\nexclude = ["gen/"]\n')
+    (service / "ok.py").write_text("x = 1\n")
+    (service / "gen" / "made.py").write_text("x = 1\n")
+    monkeypatch.chdir(tmp_path / "other")
+    found = discover([Path("../svc")], ["gen/"], service)
+    assert [t.label for t in found.targets] == ["../svc/ok.py"]

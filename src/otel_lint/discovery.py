@@ -212,9 +212,13 @@ def walk_paths(
 
 
 def relative_path(path: Path, to: Path) -> str | None:
-    """``path`` relative to ``to`` in POSIX form, or None when it lies outside ``to``."""
+    """``path`` relative to ``to`` in POSIX form, or None when it lies outside ``to``.
+
+    ``..`` is resolved in the text, as the configuration is found (``../svc`` from a sibling
+    folder is inside ``svc``); symlinks are not followed.
+    """
     try:
-        return path.absolute().relative_to(to.absolute()).as_posix()
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(to)).as_posix()
     except ValueError:
         return None
 

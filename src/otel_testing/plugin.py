@@ -37,8 +37,6 @@ _CAPTURE_FIXTURES = _METRIC_FIXTURES | {
 }
 _STARTED = pytest.StashKey[bool]()
 _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
-#: Whether the test is judged against the conventions, decided once when it is set up.
-_STRICT = pytest.StashKey[bool]()
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
@@ -131,7 +129,7 @@ def _fixture_names(item: pytest.Item) -> frozenset[str]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    strict = item.stash[_STRICT] = _is_strict(item)
+    strict = _is_strict(item)
     names = _fixture_names(item)
     session_capture().start_test(
         drain_metrics=strict or bool(names & _METRIC_FIXTURES),
@@ -149,7 +147,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         problems = [*capture.session_problems, *capture.problems]
         if problems:
             pytest.fail("\n".join(p.message for p in problems), pytrace=False)
-    if item.stash.get(_STRICT, False):
+    # Asked again: a fixture may have added the marker (request.applymarker) after set-up began.
+    if _is_strict(item):
         violations = Telemetry(capture).check_semconv(
             own_namespaces=_namespaces_in_test(item.config)
         )

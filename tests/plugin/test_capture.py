@@ -283,8 +283,9 @@ def test_spans_left_open_or_current_are_reported(pytester: pytest.Pytester) -> N
 
 
 def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytester) -> None:
-    # They cannot read what they emit, so the plugin spares them the cost of recording it: they
-    # see the API's no-op tracer, as without the plugin, before and after tests that record.
+    # They cannot read what they emit, so the plugin spares them the cost of recording it: their
+    # spans are unsampled, with valid contexts (propagation still works), before and after tests
+    # that record.
     pytester.makepyfile(
         """
         import logging
@@ -294,7 +295,8 @@ def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytes
 
         def test_without_fixture():
             with tracer.start_as_current_span("unrecorded") as span:
-                assert not span.get_span_context().is_valid
+                assert span.get_span_context().is_valid
+                assert not span.get_span_context().trace_flags.sampled
                 assert not span.is_recording()
 
         def test_one_that_records(span_exporter):
@@ -309,7 +311,9 @@ def test_tests_that_name_no_capture_fixture_do_not_record(pytester: pytest.Pytes
             incoming = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True, trace_flags=1)
             outer = set_span_in_context(NonRecordingSpan(incoming))
             with tracer.start_as_current_span("inner", context=outer) as span:
-                assert span.get_span_context() == incoming
+                assert span.get_span_context().trace_id == incoming.trace_id
+                assert span.get_span_context().span_id != incoming.span_id
+                assert not span.is_recording()
 
         def test_with_span_exporter(span_exporter):
             with tracer.start_as_current_span("recorded") as span:
@@ -382,3 +386,53 @@ def test_providers_are_global_before_conftest_files_are_imported(pytester: pytes
     )
     for order in (["-p", "no:randomly"], ["-p", "randomly", "--randomly-seed=3"]):
         pytester.runpytest_subprocess(*order).assert_outcomes(passed=2)
+
+
+def test_an_application_that_sets_up_its_own_sdk_still_propagates_in_unrecorded_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        myapp="""
+        from opentelemetry import propagate, trace
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())  # as services do at import
+        tracer = trace.get_tracer(__name__)
+
+        def outgoing_headers():
+            with tracer.start_as_current_span("call downstream"):
+                headers = {}
+                propagate.inject(headers)
+                return headers
+        """,
+        test_app="""
+        import myapp
+
+        def test_traceparent_is_propagated():
+            assert myapp.outgoing_headers()["traceparent"].endswith("-00")  # unsampled
+        """,
+    )
+    pytester.makeconftest("import myapp\n")
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_a_strict_marker_a_fixture_applies_is_honoured(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("x")
+
+        @pytest.fixture
+        def strict_please(request):
+            request.applymarker(pytest.mark.otel_strict)
+
+        def test_dynamic(strict_please, span_exporter):
+            with tracer.start_as_current_span("GET", kind=trace.SpanKind.SERVER) as span:
+                span.set_attribute("http.method", "GET")  # deprecated
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*http.method*"])
