@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import pickle
 import re
 import sys
 from dataclasses import dataclass, field
@@ -81,50 +78,21 @@ def parse_settings(table: Any, source: str) -> Settings:
         raise ConfigError(f"{source}: [tool.otel-lint] must be a table")
     if not table:
         return Settings()
-    key = _table_key(table)
-    remembered = _recall(key) if key is not None else None
+    from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
+
+    try:
+        entry = keyed_path("config", json.dumps(table, sort_keys=True, ensure_ascii=False))
+    except (TypeError, ValueError):  # TOML dates and times: validated every time
+        entry = None
+    remembered = read_pickled(entry, Settings) if entry is not None else None
     if remembered is not None:
         return remembered
     from otel_lint.config_schema import validate
 
     settings = validate(table, source)
-    if key is not None:
-        _remember(key, settings)
+    if entry is not None:
+        write_pickled(entry, settings)
     return settings
-
-
-def _table_key(table: dict[str, Any]) -> str | None:
-    """A digest of the table's contents and of otel-lint's code, or None if it has no JSON form."""
-    from otel_lint.result_cache import environment_key
-
-    try:
-        text = json.dumps(table, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError):  # TOML dates and times: validated every time
-        return None
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{environment_key()}\0{text}".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
-
-
-def _entry(key: str) -> Path:
-    from otel_lint.semconv import cache_directory
-
-    return cache_directory() / "config" / f"{key}.pickle"
-
-
-def _recall(key: str) -> Settings | None:
-    try:
-        value = pickle.loads(_entry(key).read_bytes())
-    except Exception:  # missing, damaged, from another version: validate again
-        return None
-    return value if isinstance(value, Settings) else None
-
-
-def _remember(key: str, settings: Settings) -> None:
-    from otel_lint.semconv import write_atomically
-
-    with contextlib.suppress(OSError):  # an unwritable cache only costs time
-        write_atomically(_entry(key), pickle.dumps(settings, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

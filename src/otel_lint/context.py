@@ -11,16 +11,14 @@ moment it was read is not trusted (the file may change again within the clock's 
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-import pickle
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from otel_lint import facts as project_facts
-from otel_lint.discovery import walk_paths
+from otel_lint.discovery import walk
+from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
 from otel_lint.source import UnreadableSource, decode_source, parser_text
 
 #: (size, modification and change times in ns, inode): what says a file is as it was. The change
@@ -39,19 +37,19 @@ def context_facts(
 ) -> set[str]:
     """Facts from the files under ``root`` that are not in ``checked``, and its deployment files."""
     root = root.absolute()
-    store = _cache_file(root, exclude) if use_cache else None
-    remembered = _load(store) if store is not None else {}
+    store = keyed_path("context", os.fspath(root), repr(list(exclude))) if use_cache else None
+    remembered = (read_pickled(store, dict) or {}) if store is not None else {}
     now = time.time()
     kept: Remembered = {}
     found: set[str] = set()
     for deployment in project_facts.deployment_files(root):
         found |= _facts(deployment, _deployment_facts, remembered, kept, now)
     checked_paths = {os.fspath(path.absolute()) for path in checked}
-    for source in walk_paths(root, exclude, root):
+    for source in walk(root, exclude, root):
         if source not in checked_paths:
             found |= _facts(source, _python_facts, remembered, kept, now)
     if store is not None and kept != remembered:
-        _save(store, kept)
+        write_pickled(store, kept)
     return found
 
 
@@ -101,28 +99,3 @@ def _python_facts(path: str | Path) -> frozenset[str]:
         return frozenset(project_facts.python_facts(text)) or _NONE
     except Exception:  # a file read only for context must never fail the run
         return _NONE
-
-
-def _cache_file(root: Path, exclude: Sequence[str]) -> Path:
-    from otel_lint.result_cache import environment_key
-    from otel_lint.semconv import cache_directory
-
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (environment_key(), os.fspath(root), repr(list(exclude))):
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    return cache_directory() / "context" / f"{digest.hexdigest()}.pickle"
-
-
-def _load(path: Path) -> Remembered:
-    try:
-        value = pickle.loads(path.read_bytes())
-    except Exception:  # missing, truncated, from another version: read the files again
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _save(path: Path, remembered: Remembered) -> None:
-    from otel_lint.semconv import write_atomically
-
-    with contextlib.suppress(OSError):  # an unwritable cache only costs time
-        write_atomically(path, pickle.dumps(remembered, protocol=pickle.HIGHEST_PROTOCOL))

@@ -196,16 +196,9 @@ def _from_base(folder: Path, base: Path) -> str | None:
 
 def walk(
     root: Path, exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
-) -> Iterator[Path]:
-    """Python files under ``root``; ``exclude`` patterns are relative to ``base``."""
-    for found in walk_paths(root, exclude, base, follow_symlinks=follow_symlinks):
-        yield Path(found)
-
-
-def walk_paths(
-    root: Path, exclude: Iterable[str], base: Path, *, follow_symlinks: bool = False
 ) -> Iterator[str]:
-    """``walk`` as strings, for callers that only open or stat the files."""
+    """Python files under ``root`` as paths beginning with ``str(root)``; ``exclude`` patterns
+    are relative to ``base``. Strings: its callers only open or stat the files."""
     for found in _walk(root, exclude, base, follow_symlinks):
         if isinstance(found, str):
             yield found

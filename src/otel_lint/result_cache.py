@@ -18,7 +18,7 @@ import pickle
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from otel_lint import __version__
 from otel_lint.results import FileResult
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from otel_lint.engine import Job
 
 _PACKAGE = Path(__file__).parent
+_T = TypeVar("_T")
 
 
 def _files_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -63,32 +64,52 @@ def environment_digest(package: Path, rules: Path, registry: str) -> str:
     return digest.hexdigest()
 
 
+def _key(parts: Sequence[str], data: bytes = b"") -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (environment_key(), *parts):
+        # surrogateescape: a file name that is not valid UTF-8 (b"\xff.py") is still a key.
+        digest.update(part.encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def keyed_path(kind: str, *parts: str) -> Path:
+    """Where an entry of ``kind`` (``context``, ``config``, ``rules``) keyed by ``parts`` and the
+    environment lives: anything otel-lint's code, rules or registry decide is keyed by them too."""
+    return cache_directory() / kind / f"{_key(parts)}.pickle"
+
+
+def read_pickled(path: Path, kind: type[_T]) -> _T | None:
+    """The value pickled at ``path`` if it is a ``kind``; None if it is missing or damaged."""
+    try:
+        value = pickle.loads(path.read_bytes())
+    except Exception:  # missing, truncated, from another version: rebuilt by the caller
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def write_pickled(path: Path, value: object) -> None:
+    """Store ``value`` at ``path`` atomically; an unwritable cache only costs time."""
+    with contextlib.suppress(OSError):
+        write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def entry_path(job: Job, data: bytes) -> Path:
     return _entry_path(job.target.label, job.codes, job.settings, data)
 
 
 def _entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data: bytes) -> Path:
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (environment_key(), label, repr(codes), repr(settings)):
-        # surrogateescape: a file name that is not valid UTF-8 (b"\xff.py") is still a key.
-        digest.update(part.encode("utf-8", "surrogateescape"))
-        digest.update(b"\0")
-    digest.update(data)
-    name = digest.hexdigest()
+    name = _key((label, repr(codes), repr(settings)), data)
     return cache_directory() / "results" / name[:2] / name
 
 
 def load(path: Path) -> FileResult | None:
-    try:
-        value = pickle.loads(path.read_bytes())
-    except Exception:  # missing, truncated, or from another version: rebuild
-        return None
-    return value if isinstance(value, FileResult) else None
+    return read_pickled(path, FileResult)
 
 
 def store(path: Path, result: FileResult) -> None:
-    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
-        write_atomically(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    write_pickled(path, result)
 
 
 def cached_results(

@@ -174,10 +174,7 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
 
     The engine runs ``rules.engine_rules()``, which remembers the result in the cache directory.
     """
-    return _read_rules(directory or rules_directory())
-
-
-def _read_rules(folder: Path) -> tuple[Rule, ...]:
+    folder = directory or rules_directory()
     shared = load_utils(folder)
     loaded = []
     for path in sorted(folder.glob("OTL*.yaml")):

@@ -8,14 +8,10 @@ that was a third of a one-file pre-commit run.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from otel_lint.findings import Severity
@@ -170,24 +166,14 @@ def engine_rules() -> tuple[CheckedRule, ...]:
     Keyed by otel-lint's sources and the rule files' bytes (``environment_key``) and Python's
     version. On a miss the rule files are read and validated (``rule_model.load_rules``).
     """
-    entry = _remembered()
-    with contextlib.suppress(Exception):  # missing, damaged, unreadable: validate again
-        remembered = pickle.loads(entry.read_bytes())
-        if isinstance(remembered, tuple) and all(isinstance(r, CheckedRule) for r in remembered):
-            return remembered
+    from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
+
+    entry = keyed_path("rules", str(sys.version_info[:3]))
+    remembered = read_pickled(entry, tuple)
+    if remembered is not None and all(isinstance(r, CheckedRule) for r in remembered):
+        return remembered
     from otel_lint.rule_model import load_rules
-    from otel_lint.semconv import write_atomically
 
     rules = tuple(checked(load_rules()))
-    with contextlib.suppress(OSError):
-        write_atomically(entry, pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL))
+    write_pickled(entry, rules)
     return rules
-
-
-def _remembered() -> Path:
-    from otel_lint.result_cache import environment_key
-    from otel_lint.semconv import cache_directory
-
-    versions = f"{environment_key()}-{sys.version_info[:3]}"
-    name = hashlib.blake2b(versions.encode(), digest_size=16).hexdigest()
-    return cache_directory() / "rules" / f"{name}.pickle"
