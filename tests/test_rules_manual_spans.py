@@ -109,6 +109,18 @@ def test_span_around_a_client_call_is_kept_when_nothing_instruments_the_client(
     assert lint(tmp_path) == []
 
 
+def test_a_commented_out_requirement_activates_nothing(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "requirements.txt": "requests==2.32.3\n# opentelemetry-instrumentation-requests\n",
+            "Dockerfile": "FROM python:3.12-slim\n# CMD opentelemetry-instrument python -m users\n",
+            "users.py": USERS,
+        },
+    )
+    assert lint(tmp_path) == []
+
+
 def test_importing_an_instrumentor_without_calling_it_activates_nothing(tmp_path: Path) -> None:
     write_project(
         tmp_path,

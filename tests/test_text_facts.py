@@ -14,6 +14,7 @@ REPOSITORY = Path(__file__).parents[1]
 
 def _every_pattern(text: str) -> set[str]:
     """The facts as every regex finds them, searched in full (the behaviour before the gates)."""
+    text = facts.without_comment_lines(text)
     found = {
         f"instrumented:{facts.library_of(m.group(1))}" for m in facts._REQUIREMENT.finditer(text)
     }
@@ -48,6 +49,39 @@ def _every_pattern(text: str) -> set[str]:
 def test_text_facts_find_what_the_full_search_finds(text: str) -> None:
     assert facts.text_facts(text) == _every_pattern(text)
     assert _every_pattern(text) or "nothing" in text  # each case but the last shows a fact
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "flask==3.1.0\n# opentelemetry-instrumentation-flask==0.66b1\n",
+        "flask==3.1.0\n    #opentelemetry-instrumentation-flask\n",
+        "# CMD opentelemetry-instrument python app.py\nCMD python app.py\n",
+        "# OTEL_PYTHON_LOG_CORRELATION=true\nOTEL_PYTHON_LOG_CORRELATION=false\n",
+        "  # - name: OTEL_SERVICE_NAME\n  #   value: checkout\n",
+        "# from opentelemetry import trace\nimport logging\n",
+    ],
+)
+def test_a_commented_out_line_shows_no_fact(text: str) -> None:
+    assert facts.text_facts(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # The comment is on another line, or after the value; a "#!" line is an interpreter line.
+        (
+            "# tracing\nopentelemetry-instrumentation-flask==0.66b1\n",
+            "instrumented:flask",
+        ),
+        ("opentelemetry-instrumentation-flask  # web spans\n", "instrumented:flask"),
+        ("#!/usr/bin/env -S opentelemetry-instrument python\n", facts.ALL_INSTRUMENTED),
+        ("OTEL_SERVICE_NAME=checkout # the shop\n", facts.SERVICE_NAME_ENV),
+        ("value = '#'\nfrom opentelemetry import trace\n", facts.USES_OPENTELEMETRY),
+    ],
+)
+def test_a_line_beside_a_comment_still_shows_its_fact(text: str, fact: str) -> None:
+    assert fact in facts.text_facts(text)
 
 
 def test_text_facts_over_the_repository_files() -> None:

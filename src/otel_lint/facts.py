@@ -42,6 +42,7 @@ DEPLOYMENT_FILE = re.compile(
     r"Makefile|\.env[^/]*|[^/]*\.env|app\.ya?ml|[^/]*\.service|tox\.ini|[^/]*\.(k8s|deployment)\.ya?ml)$"
 )
 
+_COMMENT_LINE = re.compile(r"^[ \t]*#(?!!)[^\n]*", re.MULTILINE)
 _REQUIREMENT = re.compile(r"opentelemetry-instrumentation-([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 _ZERO_CODE = re.compile(r"\bopentelemetry-(instrument|bootstrap)\b")
 #: Between a variable's name and its value: ``=``, ``: "``, a space (Dockerfile ``ENV``), or a
@@ -63,6 +64,17 @@ def library_of(instrumentation: str) -> str:
     return instrumentation.lower().replace("-", "_")
 
 
+def without_comment_lines(text: str) -> str:
+    """``text`` with its whole-line ``#`` comments emptied (a ``#!`` line is kept).
+
+    Every format read for facts (requirements, TOML, YAML, INI, Dockerfiles, shell, Makefiles, env
+    files, Python) treats such a line as a comment, and a commented-out requirement or variable is
+    how projects switch one off. Trailing comments are kept: in a Dockerfile or an env file ``#``
+    after a value is not always one.
+    """
+    return _COMMENT_LINE.sub("", text)
+
+
 def text_facts(text: str) -> set[str]:
     """Facts any file's text shows: deployment files and Python sources alike."""
     facts: set[str] = set()
@@ -70,6 +82,9 @@ def text_facts(text: str) -> set[str]:
     # regexes (case-insensitive, or starting with \b) try every position of a file: two substring
     # tests first. Only ASCII letters match these case-insensitively, so lower() keeps every match.
     lowered = text.lower()
+    if ("opentelemetry" in lowered or "otel_" in lowered) and "#" in text:
+        text = without_comment_lines(text)
+        lowered = text.lower()
     if "opentelemetry" in lowered:
         for match in _REQUIREMENT.finditer(text):
             facts.add(f"instrumented:{library_of(match.group(1))}")
