@@ -270,6 +270,10 @@ def _lint(text: str, registry: Registry) -> list[Finding]:
     [
         ('x = f"{str(ctx.trace_id)}"\n', "x = f\"{format(ctx.trace_id, '032x')}\"\n"),
         ("x = f'{hex(ctx.span_id)}'\n", "x = f'{format(ctx.span_id, \"016x\")}'\n"),
+        # The string's text starts with the other quote: the delimiter decides, not the text.
+        ("x = f'\"{hex(ctx.span_id)}\"'\n", "x = f'\"{format(ctx.span_id, \"016x\")}\"'\n"),
+        # A triple-quoted string's quote may appear in its fields.
+        ('x = f"""{hex(ctx.span_id)}"""\n', 'x = f"""{format(ctx.span_id, "016x")}"""\n'),
         ('x = format(ctx.trace_id, "X")\n', 'x = format(ctx.trace_id, "032x")\n'),
         (
             'x = {"trace_id": "0000000000000000"}\n',
@@ -285,6 +289,21 @@ def test_otl103_fixes_parse_and_keep_the_rest(source: str, fixed: str, registry:
     outcome = fix_until_stable(source, lambda text: _lint(text, registry))
     assert outcome.text == fixed
     assert parses(outcome.text)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'x = f"{f\'{hex(ctx.trace_id)}\'}"\n',
+        "x = f'{f\"{str(ctx.span_context.span_id)}\"}'\n",
+    ],
+)
+def test_otl103_offers_no_fix_where_no_quote_is_left(source: str, registry: Registry) -> None:
+    # Before Python 3.12 neither quote may appear inside both f-strings: the finding stands, and
+    # it is not shown as fixable (`[*]`) only for --fix to decline it.
+    assert compile(source, "example.py", "exec")
+    findings = _lint(source, registry)
+    assert [(f.code, f.fix) for f in findings] == [("OTL103", None)]
 
 
 def test_otl103_fix_renders_what_the_api_helpers_render() -> None:

@@ -9,6 +9,20 @@ from ast_grep_py import SgNode
 _PREFIX = re.compile(r"^[rRuUbBfF]*")
 
 
+def _split(text: str) -> tuple[str, str, str]:
+    """A string literal's text as (prefix, quote, prefix-less text): ``rb"x"`` gives ``rb``, ``"``."""
+    prefix = _PREFIX.match(text)
+    flags = prefix.group(0) if prefix else ""
+    body = text[len(flags) :]
+    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+    return flags, quote, body
+
+
+def string_quote(node: SgNode) -> str:
+    """The quote that delimits the string literal ``node``: one of ``"``, ``'``, or tripled."""
+    return _split(node.text())[1]
+
+
 def string_value(node: SgNode | None) -> str | None:
     """The value of a plain (non-f, non-bytes) string literal node, or None.
 
@@ -16,23 +30,15 @@ def string_value(node: SgNode | None) -> str | None:
     """
     if node is None or node.kind() != "string":
         return None
-    text = node.text()
-    prefix = _PREFIX.match(text)
-    flags = prefix.group(0).lower() if prefix else ""
-    if "f" in flags or "b" in flags:
+    flags, quote, body = _split(node.text())
+    if "f" in flags.lower() or "b" in flags.lower():
         return None
     if any(child.kind() == "interpolation" for child in node.children()):
         return None
-    body = text[len(flags) :]
-    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
     return body[len(quote) : len(body) - len(quote)]
 
 
 def with_string_value(node: SgNode, value: str) -> str:
     """The literal ``node`` rewritten to hold ``value``, keeping its prefix and quotes."""
-    text = node.text()
-    prefix = _PREFIX.match(text)
-    flags = prefix.group(0) if prefix else ""
-    body = text[len(flags) :]
-    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+    flags, quote, _ = _split(node.text())
     return f"{flags}{quote}{value}{quote}"

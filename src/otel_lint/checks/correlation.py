@@ -15,7 +15,7 @@ from ast_grep_py import SgNode
 from otel_lint.calls import call_argument
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.facts import is_test_file
-from otel_lint.literals import string_value, with_string_value
+from otel_lint.literals import string_quote, string_value, with_string_value
 
 # --- OTL101: logging configured, nothing bridges it ---------------------------------------------
 
@@ -166,13 +166,17 @@ def _message(kind: str, shown: str) -> str:
     )
 
 
-def _quote_for(node: SgNode) -> str:
-    """A quote that may appear at ``node``: inside an f-string field (before Python 3.12) the
-    enclosing string's own quote may not."""
+def _quote_for(node: SgNode) -> str | None:
+    """A quote that may appear at ``node``, or None when there is none.
+
+    Inside an f-string field, before Python 3.12, no enclosing string's own quote may appear (a
+    triple-quoted one's may). In ``f"{f'{x}'}"`` neither quote is left.
+    """
+    taken = set()
     for ancestor in node.ancestors():
-        if ancestor.kind() == "string":
-            return "'" if '"' in ancestor.text()[:4] else '"'
-    return '"'
+        if ancestor.kind() == "string" and len(quote := string_quote(ancestor)) == 1:
+            taken.add(quote)
+    return next((quote for quote in ('"', "'") if quote not in taken), None)
 
 
 def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
@@ -190,7 +194,7 @@ def _call_verdicts(call: SgNode) -> Iterator[Verdict]:
         quote = _quote_for(call)
         yield Verdict(
             message=_message(kind, shown),
-            fix=f"format({value.text()}, {quote}{_spec(kind)}{quote})",
+            fix=None if quote is None else f"format({value.text()}, {quote}{_spec(kind)}{quote})",
         )
     elif name == "format":
         value, spec = call_argument(call, 0, ""), call_argument(call, 1, "format_spec")
