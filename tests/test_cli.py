@@ -148,6 +148,41 @@ def test_select_ignore_and_prefixes(project: Path, capsys: pytest.CaptureFixture
     assert run(capsys, "check", "--select", "OTL301", "--ignore", "OTL3", "bad.py")[0] == 1
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ["--select", "OTL301"],
+        ["--select", "OTL3", "--ignore", "OTL"],
+        ["--ignore", "ALL", "--extend-select", "OTL2"],
+    ],
+)
+def test_a_file_that_could_not_be_checked_shows_whatever_rules_are_selected(
+    project: Path, capsys: pytest.CaptureFixture[str], selection: list[str]
+) -> None:
+    # Selecting rules must not turn "this file was never checked" into "All checks passed!".
+    (project / "broken.py").write_text("x = (\n")
+    (project / "good.py").write_text(GOOD)
+    code, out, _ = run(capsys, "check", "--output-format", "json", *selection, ".")
+    assert code == 1
+    assert [(f["code"], f["path"]) for f in json.loads(out)] == [("OTL000", "broken.py")]
+
+
+def test_ignoring_the_otl0_family_by_name_hides_unreadable_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "broken.py").write_text("x = (\n")
+    assert run(capsys, "check", "--ignore", "OTL000", ".")[0] == 0
+    assert run(capsys, "check", "--select", "OTL3", "--ignore", "OTL0", ".")[0] == 0
+    (project / "pyproject.toml").write_text(
+        '[tool.otel-lint.per-file-ignores]\n"broken.py" = ["ALL"]\n"b*.py" = ["OTL"]\n'
+    )
+    assert run(capsys, "check", ".")[0] == 1
+    (project / "pyproject.toml").write_text(
+        '[tool.otel-lint.per-file-ignores]\n"broken.py" = ["OTL000"]\n'
+    )
+    assert run(capsys, "check", ".")[0] == 0
+
+
 def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "bad.py").write_text(BAD * 3)
     _, out, _ = run(capsys, "check", "--statistics", "bad.py")

@@ -86,10 +86,23 @@ def _specificity(code: str, selectors: Sequence[str]) -> int:
     return best
 
 
+def _ignores(code: str, selectors: Sequence[str]) -> bool:
+    """Whether an ignore list turns ``code`` off by itself (per-file ignores, OTL000).
+
+    OTL000 says a file was never checked. Ignoring everything or every ``OTL`` code does not hide
+    that; only a selector of its own family (``OTL0``, ``OTL00``, ``OTL000``) does.
+    """
+    least = len(results.UNREADABLE) - 2 if code == results.UNREADABLE else 0
+    return _specificity(code, selectors) >= least
+
+
 def enabled_codes(codes: Sequence[str], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
-    """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201)."""
-    every = [results.UNREADABLE, *codes]
-    return [c for c in every if _specificity(c, select) > _specificity(c, ignore)]
+    """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201).
+
+    OTL000 is on whatever ``select`` says, unless ``ignore`` names its family (``_ignores``).
+    """
+    unreadable = [] if _ignores(results.UNREADABLE, ignore) else [results.UNREADABLE]
+    return unreadable + [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
 
 
 def _start(paths: Sequence[Path]) -> Path:
@@ -140,7 +153,7 @@ def _postprocess(
             continue
         relative = where.get(finding.path, finding.path)
         if any(
-            spec.match_file(relative) and _specificity(finding.code, ignored) >= 0
+            spec.match_file(relative) and _ignores(finding.code, ignored)
             for spec, ignored in per_file
         ):
             continue
