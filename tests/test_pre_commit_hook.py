@@ -26,7 +26,11 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _try_repo(workdir: Path, home: Path) -> subprocess.CompletedProcess[str]:
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never"}
+    # The hook finds its cache where a user's would be, in the user cache directory, which is
+    # pointed into the test's folder: each run's new hook environment would otherwise leave a
+    # registry entry in the real one.
     env.pop("OTEL_LINT_CACHE_DIR", None)
+    env["XDG_CACHE_HOME"] = str(home / "user-cache")
     return subprocess.run(
         [pre_commit, "try-repo", str(REPOSITORY), "otel-lint", "--all-files"],
         cwd=workdir,
@@ -58,3 +62,4 @@ def test_hook_fails_on_a_bad_file_and_passes_on_a_clean_one(user_repository: Pat
     passed = _try_repo(user_repository, pre_commit_home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+    assert list((pre_commit_home / "user-cache" / "otel-lint").glob("semconv-*.json"))
