@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="report `# noqa` comments that suppress nothing (OTL001)",
     )
 
+    commands.add_parser(
+        "clean", help="remove what otel-lint cached (runs remove entries unused for 30 days)"
+    )
     commands.add_parser("rules", help="list every rule")
     rule = commands.add_parser("rule", help="show one rule's documentation and examples")
     rule.add_argument("code", type=str.upper)
@@ -190,6 +193,16 @@ def _run_check(arguments: argparse.Namespace) -> int:
     return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
 
 
+def _run_clean() -> int:
+    from otel_lint.cache_upkeep import clean
+    from otel_lint.semconv import cache_directory
+
+    directory = cache_directory()
+    removed = clean(directory)
+    print(f"Removed {removed} cache file{'' if removed == 1 else 's'} from {directory}")
+    return EXIT_CLEAN
+
+
 def _run_rules() -> int:
     from otel_lint.rule_model import load_rules
 
@@ -262,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(arguments)
         if arguments.command == "rules":
             return _run_rules()
+        if arguments.command == "clean":
+            return _run_clean()
         return _run_rule(arguments.code)
     except (ConfigError, BaselineError, RuleFileError) as error:
         print(f"otel-lint: error: {error}", file=sys.stderr)

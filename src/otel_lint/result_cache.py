@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from otel_lint import __version__
+from otel_lint.cache_upkeep import read_entry
 from otel_lint.results import FileResult
 from otel_lint.rule_files import rules_directory
 from otel_lint.semconv import cache_directory, package_root, package_version, write_atomically
@@ -83,7 +84,7 @@ def keyed_path(kind: str, *parts: str) -> Path:
 def read_pickled(path: Path, kind: type[_T]) -> _T | None:
     """The value pickled at ``path`` if it is a ``kind``; None if it is missing or damaged."""
     try:
-        value = pickle.loads(path.read_bytes())
+        value = pickle.loads(read_entry(path))
     except Exception:  # missing, truncated, from another version: rebuilt by the caller
         return None
     return value if isinstance(value, kind) else None

@@ -23,6 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from otel_lint.cache_upkeep import read_entry
+
 #: Bump when the cached JSON layout or the parsing changes, so old caches are ignored.
 FORMAT_VERSION = 1
 PACKAGE = "opentelemetry.semconv"
@@ -381,7 +383,7 @@ def load_registry(*, use_cache: bool = True) -> Registry:
     registry: Registry | None = None
     if use_cache:
         try:
-            registry = _from_json(json.loads(path.read_bytes()))
+            registry = _from_json(json.loads(read_entry(path)))
             if registry.version != version:
                 registry = None
         except (OSError, ValueError, TypeError, KeyError):

@@ -1,0 +1,124 @@
+"""Keeping the cache directory from growing without end.
+
+Entries are never rewritten: an edited file, another otel-lint or another virtual environment
+gives new keys, and the old entries stay behind. So an entry that is read has its modification
+time renewed (at most once a day), and a run removes entries that no run has read or written for
+``MAX_AGE``, at most once a day. Temporaries that a killed run left go once they are an hour old;
+a younger one may be a concurrent run's write in progress. Files in the directory that otel-lint
+did not write are never touched, whatever ``OTEL_LINT_CACHE_DIR`` names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+DAY = 24 * 3600.0
+#: Entries unused for this long are removed.
+MAX_AGE = 30 * DAY
+#: A temporary this old belongs to a run that was killed.
+TEMPORARY_AGE = 3600.0
+#: The folders of entries (``result_cache``, ``context``, the validated configuration and rules).
+FOLDERS = ("results", "context", "config", "rules")
+#: Its modification time says when the directory was last pruned.
+MARKER = "last-pruned"
+_REGISTRY_PREFIX = "semconv-"
+
+
+def _default() -> Path:
+    from otel_lint.semconv import cache_directory  # semconv reads its entries through this module
+
+    return cache_directory()
+
+
+def read_entry(path: Path) -> bytes:
+    """The bytes of a cache entry, renewing its modification time when that is a day old, so
+    entries in use are never pruned. Raises OSError as reading does."""
+    with open(path, "rb") as stream:
+        data = stream.read()
+        modified = os.fstat(stream.fileno()).st_mtime
+    if time.time() - modified > DAY:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+    return data
+
+
+def _is_temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _entries(directory: Path) -> Iterator[os.DirEntry[str]]:
+    """Every file otel-lint wrote in ``directory``: registries, entries and temporaries."""
+    with contextlib.suppress(OSError), os.scandir(directory) as top:
+        for entry in top:
+            name = entry.name.lstrip(".")
+            if name.startswith(_REGISTRY_PREFIX) and entry.is_file(follow_symlinks=False):
+                yield entry
+    for folder in FOLDERS:
+        stack = [directory / folder]
+        while stack:
+            with contextlib.suppress(OSError), os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        yield entry
+
+
+def prune(directory: Path, now: float | None = None, max_age: float = MAX_AGE) -> int:
+    """Remove entries unused for ``max_age`` and temporaries of killed runs; how many went."""
+    now = time.time() if now is None else now
+    removed = 0
+    for entry in _entries(directory):
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if age > (TEMPORARY_AGE if _is_temporary(entry.name) else max_age):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile (another run pruned it) or not ours to remove
+    return removed
+
+
+def prune_when_due(directory: Path | None = None, now: float | None = None) -> int:
+    """``prune`` if the directory was last pruned a day ago or never; an unwritable cache is left
+    as it is. Returns how many entries went."""
+    directory = _default() if directory is None else directory
+    now = time.time() if now is None else now
+    marker = directory / MARKER
+    try:
+        if now - marker.stat().st_mtime < DAY:
+            return 0
+    except FileNotFoundError:
+        if not directory.is_dir():
+            return 0  # nothing cached yet
+    except OSError:
+        return 0
+    try:
+        marker.touch()  # first: a concurrent run sees it and does not prune too
+        os.utime(marker, (now, now))
+    except OSError:
+        return 0
+    return prune(directory, now)
+
+
+def clean(directory: Path | None = None) -> int:
+    """Remove everything otel-lint cached in ``directory``; how many files went. The directory
+    itself goes too when nothing else is left in it."""
+    directory = _default() if directory is None else directory
+    removed = 0
+    for entry in _entries(directory):
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed += 1
+    for folder in FOLDERS:
+        shutil.rmtree(directory / folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (directory / MARKER).unlink()
+    with contextlib.suppress(OSError):
+        directory.rmdir()  # only when empty
+    return removed
