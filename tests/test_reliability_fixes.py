@@ -291,6 +291,21 @@ def test_fix_keeps_mode_and_handles_a_name_at_the_length_limit(tmp_path: Path) -
     assert temporaries(tmp_path) == []
 
 
+def test_fix_writes_a_hard_linked_file_in_place(tmp_path: Path) -> None:
+    # A shared module linked into two services: both names must see the fix, as with ruff.
+    module = tmp_path / "m.py"
+    module.write_text(BAD + "x = 1\n")
+    other = tmp_path / "shared" / "m.py"
+    other.parent.mkdir()
+    os.link(module, other)
+    code, findings, err = check("--fix", module)
+    assert (code, findings) == (0, []), err
+    assert module.read_text() == other.read_text() == GOOD + "x = 1\n"
+    assert module.stat().st_ino == other.stat().st_ino
+    assert module.stat().st_nlink == 2
+    assert temporaries(tmp_path) == []
+
+
 def test_a_fix_that_would_break_the_file_is_left_out_and_the_others_kept(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text(

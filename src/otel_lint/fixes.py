@@ -126,7 +126,7 @@ def fix_file(
 
     The fixed text is encoded as the file was (its coding cookie's encoding, its BOM; line endings
     are never touched) and replaces the file atomically, so the file holds either its old bytes or
-    the new ones, whatever happens meanwhile.
+    the new ones, whatever happens meanwhile; a file with other hard links is written in place.
     """
     try:
         data = path.read_bytes()
@@ -151,10 +151,15 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
     """Write ``data`` over ``path`` if it still holds ``expected``, or leave it as it was.
 
     The new bytes go to a temporary file beside the real file (through a symlink, not over it),
-    reach the disk, take the file's mode and owner, and only then are renamed over it.
+    reach the disk, take the file's mode and owner, and only then are renamed over it. A file with
+    other hard links is written in place instead, as ruff and black write: a rename would give
+    this name a new file and leave the other names holding the old text.
     """
     real = path.resolve()
     status = real.stat()
+    if status.st_nlink > 1:
+        _overwrite(real, expected, data)
+        return
     # A short fixed prefix: a name near the 255-byte limit must not make the temporary's too long.
     handle, temporary = tempfile.mkstemp(dir=real.parent, prefix=".otel-lint-", suffix=".tmp")
     try:
@@ -172,3 +177,15 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _overwrite(path: Path, expected: bytes, data: bytes) -> None:
+    """Write ``data`` into ``path`` itself (every hard link sees it) if it still holds ``expected``."""
+    with open(path, "r+b") as stream:
+        if stream.read() != expected:
+            raise _ChangedMeanwhile
+        stream.seek(0)
+        stream.write(data)
+        stream.truncate()
+        stream.flush()
+        os.fsync(stream.fileno())
