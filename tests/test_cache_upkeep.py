@@ -39,17 +39,19 @@ def project(tmp_path: Path) -> Path:
     return folder
 
 
+def _hex(seed: int) -> str:
+    return f"{seed:032x}"
+
+
 def test_prune_removes_unused_entries_and_old_temporaries_only(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    old_result = _write(cache / "results" / "ab" / "ab12")
-    new_result = _write(cache / "results" / "cd" / "cd34")
-    old_context = _write(cache / "context" / "e.pickle")
-    old_registry = _write(cache / "semconv-1-0.66b1-abc.json")
-    killed = _write(cache / "results" / "ab" / ".ab99.x1.tmp")
-    writing = _write(cache / "rules" / ".r.pickle.x2.tmp")  # a concurrent run's write
-    foreign = _write(cache / "notes.txt")
-    old_foreign = _write(cache / "old-notes.txt")
-    for path in (old_result, old_context, old_registry, old_foreign):
+    old_result = _write(cache / "results" / "00" / _hex(1))
+    new_result = _write(cache / "results" / "00" / _hex(2))
+    old_context = _write(cache / "context" / f"{_hex(3)}.pickle")
+    old_registry = _write(cache / "semconv-1-0.66b1-dd96923b202cda32.json")
+    killed = _write(cache / "results" / "00" / f".{_hex(4)}.k1lled_x.tmp")
+    writing = _write(cache / "rules" / f".{_hex(5)}.pickle.wr1ting_.tmp")  # a concurrent write
+    for path in (old_result, old_context, old_registry):
         _age(path, cache_upkeep.MAX_AGE + 60)
     _age(killed, cache_upkeep.TEMPORARY_AGE + 60)
     _age(writing, 60)
@@ -57,11 +59,39 @@ def test_prune_removes_unused_entries_and_old_temporaries_only(tmp_path: Path) -
     assert cache_upkeep.prune(cache) == 4
     assert {p for p in (old_result, old_context, old_registry, killed) if p.exists()} == set()
     assert new_result.exists() and writing.exists()
-    assert foreign.exists() and old_foreign.exists()  # not written by otel-lint
+
+
+def _not_ours(folder: Path) -> list[Path]:
+    """Files a user keeps where OTEL_LINT_CACHE_DIR happens to point, in folders named as ours."""
+    return [
+        _write(folder / "notes.txt"),
+        _write(folder / "semconv-notes.md"),
+        _write(folder / "semconv-1-draft.json"),
+        _write(folder / "config" / "app.yaml"),
+        _write(folder / "rules" / "my.yaml"),
+        _write(folder / "rules" / f"{_hex(6)}.yaml"),
+        _write(folder / "context" / "deep" / f"{_hex(7)}.pickle"),
+        _write(folder / "results" / "00" / "readme.txt"),
+        _write(folder / "results" / "notes" / _hex(8)),
+        _write(folder / "results" / _hex(9)),
+        _write(folder / "results" / "00" / ".notes.txt.swp1.tmp"),
+    ]
+
+
+def test_prune_and_clean_leave_files_otel_lint_did_not_write(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    theirs = _not_ours(folder)
+    for path in theirs:
+        _age(path, cache_upkeep.MAX_AGE + 60)
+    ours = _write(folder / "results" / "00" / _hex(1))
+    _age(ours, cache_upkeep.MAX_AGE + 60)
+    assert cache_upkeep.prune(folder) == 1
+    assert cache_upkeep.clean(folder) == 0
+    assert [p for p in theirs if not p.exists()] == []
 
 
 def test_reading_an_entry_keeps_it(tmp_path: Path) -> None:
-    entry = _write(tmp_path / "results" / "ab" / "ab12", b"data")
+    entry = _write(tmp_path / "results" / "00" / _hex(1), b"data")
     _age(entry, cache_upkeep.MAX_AGE + 60)
     assert cache_upkeep.read_entry(entry) == b"data"
     assert cache_upkeep.prune(tmp_path) == 0
@@ -75,11 +105,11 @@ def test_reading_an_entry_keeps_it(tmp_path: Path) -> None:
 
 def test_prune_runs_at_most_once_a_day(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = _write(cache / "results" / "ab" / "ab12")
+    first = _write(cache / "results" / "00" / _hex(1))
     _age(first, cache_upkeep.MAX_AGE + 60)
     now = time.time()
     assert cache_upkeep.prune_when_due(cache, now) == 1
-    second = _write(cache / "results" / "ab" / "ab34")
+    second = _write(cache / "results" / "00" / _hex(2))
     _age(second, cache_upkeep.MAX_AGE + 60)
     assert cache_upkeep.prune_when_due(cache, now + 3600) == 0
     assert second.exists()
@@ -100,7 +130,7 @@ def test_a_check_run_prunes_stale_entries_and_keeps_its_own(
     assert _check(project, capsys) == 1
     written = {p for p in _isolated_cache.rglob("*") if p.is_file()}
     assert any(p.parent.parent.name == "results" for p in written)
-    stale = _write(_isolated_cache / "results" / "ff" / "ff00")
+    stale = _write(_isolated_cache / "results" / "ff" / f"ff{_hex(1)[2:]}")
     _age(stale, cache_upkeep.MAX_AGE + 60)
     _age(_isolated_cache / cache_upkeep.MARKER, cache_upkeep.DAY + 60)
     assert _check(project, capsys) == 1
@@ -108,13 +138,22 @@ def test_a_check_run_prunes_stale_entries_and_keeps_its_own(
     assert written <= {p for p in _isolated_cache.rglob("*") if p.is_file()}
 
 
-def test_no_cache_runs_do_not_prune(
+def test_no_cache_runs_prune_too(
     project: Path, _isolated_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stale = _write(_isolated_cache / "results" / "ff" / "ff00")
+    # They still write the registry and the validated rules, so they keep the directory too.
+    stale = _write(_isolated_cache / "results" / "ff" / f"ff{_hex(1)[2:]}")
     _age(stale, cache_upkeep.MAX_AGE + 60)
     assert _check(project, capsys, "--no-cache") == 1
-    assert stale.exists()
+    assert not stale.exists()
+
+
+def test_a_marker_from_the_future_does_not_stop_pruning(tmp_path: Path) -> None:
+    # A clock set back, or a cache restored from another machine.
+    stale = _write(tmp_path / "results" / "00" / _hex(1))
+    _age(stale, cache_upkeep.MAX_AGE + 60)
+    _age(_write(tmp_path / cache_upkeep.MARKER, b""), -30 * cache_upkeep.DAY)
+    assert cache_upkeep.prune_when_due(tmp_path) == 1
 
 
 def test_clean_removes_what_otel_lint_cached_and_nothing_else(

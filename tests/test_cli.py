@@ -173,6 +173,9 @@ def test_ignoring_the_otl0_family_by_name_hides_unreadable_files(
     (project / "broken.py").write_text("x = (\n")
     assert run(capsys, "check", "--ignore", "OTL000", ".")[0] == 0
     assert run(capsys, "check", "--select", "OTL3", "--ignore", "OTL0", ".")[0] == 0
+    # A more specific selector turns it back on, as for any code.
+    assert run(capsys, "check", "--ignore", "OTL0", "--extend-select", "OTL000", ".")[0] == 1
+    assert run(capsys, "check", "--ignore", "OTL000", "--select", "OTL000", ".")[0] == 0
     (project / "pyproject.toml").write_text(
         '[tool.otel-lint.per-file-ignores]\n"broken.py" = ["ALL"]\n"b*.py" = ["OTL"]\n'
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,26 +47,49 @@ def read_entry(path: Path) -> bytes:
     return data
 
 
+# The names otel-lint gives what it writes (``result_cache._key`` is 32 hex digits), and the
+# temporaries ``write_atomically`` makes beside them (``.<name>.<random>.tmp``). Nothing else in
+# the directory is ever removed.
+_HEX = "[0-9a-f]{32}"
+_NAMES = {
+    "": re.compile(r"semconv-\d+-[^/]+-[0-9a-f]+\.json"),
+    "results": re.compile(f"[0-9a-f]{{2}}/{_HEX}"),
+    **{folder: re.compile(f"{_HEX}\\.pickle") for folder in FOLDERS if folder != "results"},
+}
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[^./]+\.tmp")
+
+
 def _is_temporary(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".tmp")
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+def _ours(folder: str, relative: str) -> bool:
+    """Whether ``relative`` (a path under ``folder``, "" for the top) names an otel-lint file."""
+    head, _, name = relative.rpartition("/")
+    temporary = _TEMPORARY.fullmatch(name)
+    if temporary is not None:
+        relative = f"{head}/{temporary['name']}" if head else temporary["name"]
+    return _NAMES[folder].fullmatch(relative) is not None
 
 
 def _entries(directory: Path) -> Iterator[os.DirEntry[str]]:
-    """Every file otel-lint wrote in ``directory``: registries, entries and temporaries."""
+    """Every file otel-lint wrote in ``directory``: registries, entries and their temporaries."""
     with contextlib.suppress(OSError), os.scandir(directory) as top:
         for entry in top:
-            name = entry.name.lstrip(".")
-            if name.startswith(_REGISTRY_PREFIX) and entry.is_file(follow_symlinks=False):
+            if _ours("", entry.name) and entry.is_file(follow_symlinks=False):
                 yield entry
     for folder in FOLDERS:
-        stack = [directory / folder]
-        while stack:
-            with contextlib.suppress(OSError), os.scandir(stack.pop()) as listing:
-                for entry in listing:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(Path(entry.path))
-                    elif entry.is_file(follow_symlinks=False):
-                        yield entry
+        yield from _entries_under(directory / folder, folder, "")
+
+
+def _entries_under(path: Path, folder: str, prefix: str) -> Iterator[os.DirEntry[str]]:
+    with contextlib.suppress(OSError), os.scandir(path) as listing:
+        for entry in listing:
+            relative = prefix + entry.name
+            if folder == "results" and not prefix and entry.is_dir(follow_symlinks=False):
+                yield from _entries_under(Path(entry.path), folder, relative + "/")
+            elif _ours(folder, relative) and entry.is_file(follow_symlinks=False):
+                yield entry
 
 
 def prune(directory: Path, now: float | None = None, max_age: float = MAX_AGE) -> int:
@@ -91,8 +114,8 @@ def prune_when_due(directory: Path | None = None, now: float | None = None) -> i
     now = time.time() if now is None else now
     marker = directory / MARKER
     try:
-        if now - marker.stat().st_mtime < DAY:
-            return 0
+        if 0 <= now - marker.stat().st_mtime < DAY:
+            return 0  # a time in the future (a clock set back) is no reason to wait
     except FileNotFoundError:
         if not directory.is_dir():
             return 0  # nothing cached yet
@@ -115,10 +138,13 @@ def clean(directory: Path | None = None) -> int:
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
             removed += 1
-    for folder in FOLDERS:
-        shutil.rmtree(directory / folder, ignore_errors=True)
     with contextlib.suppress(OSError):
         (directory / MARKER).unlink()
-    with contextlib.suppress(OSError):
-        directory.rmdir()  # only when empty
+    # Folders go only when nothing is left in them.
+    results = directory / "results"
+    with contextlib.suppress(OSError), os.scandir(results) as listing:
+        folders = [Path(entry.path) for entry in listing if entry.is_dir(follow_symlinks=False)]
+    for folder in [*folders, *(directory / name for name in FOLDERS), directory]:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
     return removed

@@ -100,10 +100,15 @@ def _ignores(code: str, selectors: Sequence[str]) -> bool:
 def enabled_codes(codes: Sequence[str], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
     """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201).
 
-    OTL000 is on whatever ``select`` says, unless ``ignore`` names its family (``_ignores``).
+    OTL000 is on whatever ``select`` says, unless ``ignore`` names its family (``_ignores``) and
+    no more specific selector turns it back on.
     """
-    unreadable = [] if _ignores(results.UNREADABLE, ignore) else [results.UNREADABLE]
-    return unreadable + [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+    unreadable = results.UNREADABLE
+    off = _ignores(unreadable, ignore) and (
+        _specificity(unreadable, ignore) >= _specificity(unreadable, select)
+    )
+    first = [] if off else [unreadable]
+    return first + [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
 
 
 def _start(paths: Sequence[Path]) -> Path:
@@ -351,8 +356,7 @@ def run_lint(options: RunOptions) -> RunOutcome:
         fresh = new_findings(findings, baseline)
         baselined = len(findings) - len(fresh)
         findings = fresh
-    if options.use_cache:
-        prune_when_due()
+    prune_when_due()  # --no-cache runs still write the registry and the validated rules
     return RunOutcome(
         findings=tuple(findings),
         files=len(targets),
