@@ -172,6 +172,24 @@ def temporaries(folder: Path) -> list[Path]:
     return sorted(folder.glob(".otel-lint-*.tmp"))
 
 
+def fix_with_size_limit(cwd: Path, limit: int, *paths: str) -> subprocess.CompletedProcess[str]:
+    """``otel-lint check --fix`` in a process that may write no file past ``limit`` bytes."""
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "otel_lint.cli", "check", "--fix", *paths],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"},
+        preexec_fn=limit_file_size,
+        timeout=300,
+    )
+
+
 def test_a_write_that_fails_midway_leaves_the_file_and_says_so(tmp_path: Path) -> None:
     """The file size limit makes the write of the fixed file fail after its first megabyte."""
     (tmp_path / "pyproject.toml").write_text("[tool.otel-lint]\n")
@@ -180,18 +198,7 @@ def test_a_write_that_fails_midway_leaves_the_file_and_says_so(tmp_path: Path) -
     small = tmp_path / "small.py"
     small.write_text(BAD)
 
-    def limit_file_size() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "otel_lint.cli", "check", "--fix", "."],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"},
-        preexec_fn=limit_file_size,
-        timeout=300,
-    )
+    done = fix_with_size_limit(tmp_path, 1_000_000, ".")
     assert done.returncode == 2, done.stderr
     assert (
         "otel-lint: error: could not write the fixes to big.py: File too large; "
@@ -203,6 +210,24 @@ def test_a_write_that_fails_midway_leaves_the_file_and_says_so(tmp_path: Path) -
     # The other file was fixed, and the one left unfixed is still reported.
     assert small.read_text() == GOOD
     assert "big.py:1:20: OTL301" in done.stdout
+
+
+def test_a_hard_linked_file_whose_write_fails_midway_gets_its_old_bytes_back(
+    tmp_path: Path,
+) -> None:
+    """Written in place, the fixed text (8 bytes longer) outgrows the size limit at its end."""
+    (tmp_path / "pyproject.toml").write_text("[tool.otel-lint]\n")
+    big = tmp_path / "big.py"
+    original = big_fixable_file(big, 1)
+    os.link(big, tmp_path / "linked.txt")
+
+    done = fix_with_size_limit(tmp_path, len(original) + 4, "big.py")
+    assert done.returncode == 2, done.stderr
+    assert "could not write the fixes to big.py: File too large; the file is unchanged" in (
+        done.stderr
+    )
+    assert big.read_bytes() == original
+    assert big.stat().st_nlink == 2
 
 
 def test_a_run_killed_while_writing_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from io import FileIO
 from pathlib import Path
 
 from ast_grep_py import SgRoot
@@ -126,7 +127,8 @@ def fix_file(
 
     The fixed text is encoded as the file was (its coding cookie's encoding, its BOM; line endings
     are never touched) and replaces the file atomically, so the file holds either its old bytes or
-    the new ones, whatever happens meanwhile; a file with other hard links is written in place.
+    the new ones, whatever happens meanwhile. A file with other hard links is written in place
+    instead, and its old bytes are written back if that fails.
     """
     try:
         data = path.read_bytes()
@@ -180,12 +182,25 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
 
 
 def _overwrite(path: Path, expected: bytes, data: bytes) -> None:
-    """Write ``data`` into ``path`` itself (every hard link sees it) if it still holds ``expected``."""
-    with open(path, "r+b") as stream:
+    """Write ``data`` into ``path`` itself (every hard link sees it) if it still holds ``expected``.
+
+    If the write fails partway (a full disk, a size limit), the old bytes are written back before
+    the error is raised: they fit in the space the file already had.
+    """
+    with open(path, "r+b", buffering=0) as stream:
         if stream.read() != expected:
             raise _ChangedMeanwhile
-        stream.seek(0)
-        stream.write(data)
-        stream.truncate()
-        stream.flush()
-        os.fsync(stream.fileno())
+        try:
+            _write_from_start(stream, data)
+        except BaseException:
+            _write_from_start(stream, expected)
+            raise
+
+
+def _write_from_start(stream: FileIO, data: bytes) -> None:
+    stream.seek(0)
+    view = memoryview(data)
+    while view:  # unbuffered: a short write says how much reached the file
+        view = view[stream.write(view) or 0 :]
+    stream.truncate()
+    os.fsync(stream.fileno())
