@@ -62,4 +62,5 @@ def test_hook_fails_on_a_bad_file_and_passes_on_a_clean_one(user_repository: Pat
     passed = _try_repo(user_repository, pre_commit_home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
-    assert list((pre_commit_home / "user-cache" / "otel-lint").glob("semconv-*.json"))
+    if sys.platform.startswith("linux"):  # where platformdirs reads XDG_CACHE_HOME
+        assert list((pre_commit_home / "user-cache" / "otel-lint").glob("semconv-*.json"))

@@ -60,6 +60,8 @@ def test_text_facts_find_what_the_full_search_finds(text: str) -> None:
         "# OTEL_PYTHON_LOG_CORRELATION=true\nOTEL_PYTHON_LOG_CORRELATION=false\n",
         "  # - name: OTEL_SERVICE_NAME\n  #   value: checkout\n",
         "# from opentelemetry import trace\nimport logging\n",
+        "# opentelemetry-instrumentation-flask\r\nflask\r\n",
+        "flask\r# opentelemetry-instrumentation-flask\r",
     ],
 )
 def test_a_commented_out_line_shows_no_fact(text: str) -> None:
@@ -78,6 +80,8 @@ def test_a_commented_out_line_shows_no_fact(text: str) -> None:
         ("#!/usr/bin/env -S opentelemetry-instrument python\n", facts.ALL_INSTRUMENTED),
         ("OTEL_SERVICE_NAME=checkout # the shop\n", facts.SERVICE_NAME_ENV),
         ("value = '#'\nfrom opentelemetry import trace\n", facts.USES_OPENTELEMETRY),
+        # Old Mac line ends: the comment ends at the CR, not at the end of the file.
+        ("# deps\rOTEL_SERVICE_NAME=checkout\r", facts.SERVICE_NAME_ENV),
     ],
 )
 def test_a_line_beside_a_comment_still_shows_its_fact(text: str, fact: str) -> None:

@@ -42,7 +42,7 @@ DEPLOYMENT_FILE = re.compile(
     r"Makefile|\.env[^/]*|[^/]*\.env|app\.ya?ml|[^/]*\.service|tox\.ini|[^/]*\.(k8s|deployment)\.ya?ml)$"
 )
 
-_COMMENT_LINE = re.compile(r"^[ \t]*#(?!!)[^\n]*", re.MULTILINE)
+_COMMENT_LINE = re.compile(r"(?:^|(?<=\r))[ \t]*#(?!!)[^\r\n]*", re.MULTILINE)
 _REQUIREMENT = re.compile(r"opentelemetry-instrumentation-([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 _ZERO_CODE = re.compile(r"\bopentelemetry-(instrument|bootstrap)\b")
 #: Between a variable's name and its value: ``=``, ``: "``, a space (Dockerfile ``ENV``), or a
@@ -65,12 +65,14 @@ def library_of(instrumentation: str) -> str:
 
 
 def without_comment_lines(text: str) -> str:
-    """``text`` with its whole-line ``#`` comments emptied (a ``#!`` line is kept).
+    """``text`` with its whole-line ``#`` comments emptied (a ``#!`` line is kept); lines may end
+    in LF, CRLF or CR.
 
     Every format read for facts (requirements, TOML, YAML, INI, Dockerfiles, shell, Makefiles, env
     files, Python) treats such a line as a comment, and a commented-out requirement or variable is
     how projects switch one off. Trailing comments are kept: in a Dockerfile or an env file ``#``
-    after a value is not always one.
+    after a value is not always one. INI's other comment, ``;``, is not read as one: the text
+    does not say which format it is in.
     """
     return _COMMENT_LINE.sub("", text)
 

@@ -6,7 +6,7 @@ import re
 
 from ast_grep_py import SgNode
 
-_PREFIX = re.compile(r"^[rRuUbBfF]*")
+_PREFIX = re.compile(r"^[rRuUbBfFtT]*")
 
 
 def _split(text: str) -> tuple[str, str, str]:
@@ -31,7 +31,7 @@ def string_value(node: SgNode | None) -> str | None:
     if node is None or node.kind() != "string":
         return None
     flags, quote, body = _split(node.text())
-    if "f" in flags.lower() or "b" in flags.lower():
+    if any(kind in flags.lower() for kind in "fbt"):  # formatted, bytes, template (3.14)
         return None
     if any(child.kind() == "interpolation" for child in node.children()):
         return None
