@@ -26,13 +26,16 @@ TEMPORARY_AGE = 3600.0
 FOLDERS = ("results", "context", "config", "rules")
 #: Its modification time says when the directory was last pruned.
 MARKER = "last-pruned"
-_REGISTRY_PREFIX = "semconv-"
 
 
-def _default() -> Path:
-    from otel_lint.semconv import cache_directory  # semconv reads its entries through this module
+def cache_directory() -> Path:
+    """Where caches live: ``OTEL_LINT_CACHE_DIR`` or the platform's user cache directory."""
+    configured = os.environ.get("OTEL_LINT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    from platformdirs import user_cache_dir
 
-    return cache_directory()
+    return Path(user_cache_dir("otel-lint", appauthor=False))
 
 
 def read_entry(path: Path) -> bytes:
@@ -110,7 +113,7 @@ def prune(directory: Path, now: float | None = None, max_age: float = MAX_AGE) -
 def prune_when_due(directory: Path | None = None, now: float | None = None) -> int:
     """``prune`` if the directory was last pruned a day ago or never; an unwritable cache is left
     as it is. Returns how many entries went."""
-    directory = _default() if directory is None else directory
+    directory = cache_directory() if directory is None else directory
     now = time.time() if now is None else now
     marker = directory / MARKER
     try:
@@ -132,7 +135,7 @@ def prune_when_due(directory: Path | None = None, now: float | None = None) -> i
 def clean(directory: Path | None = None) -> int:
     """Remove everything otel-lint cached in ``directory``; how many files went. The directory
     itself goes too when nothing else is left in it."""
-    directory = _default() if directory is None else directory
+    directory = cache_directory() if directory is None else directory
     removed = 0
     for entry in _entries(directory):
         with contextlib.suppress(OSError):

@@ -194,8 +194,7 @@ def _run_check(arguments: argparse.Namespace) -> int:
 
 
 def _run_clean() -> int:
-    from otel_lint.cache_upkeep import clean
-    from otel_lint.semconv import cache_directory
+    from otel_lint.cache_upkeep import cache_directory, clean
 
     directory = cache_directory()
     removed = clean(directory)

@@ -10,7 +10,7 @@ _PREFIX = re.compile(r"^[rRuUbBfFtT]*")
 
 
 def _split(text: str) -> tuple[str, str, str]:
-    """A string literal's text as (prefix, quote, prefix-less text): ``rb"x"`` gives ``rb``, ``"``."""
+    """A literal's text as (prefix, quote, text after the prefix): ``rb"x"`` gives ``rb``, ``"``."""
     prefix = _PREFIX.match(text)
     flags = prefix.group(0) if prefix else ""
     body = text[len(flags) :]

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from otel_lint import __version__
-from otel_lint.cache_upkeep import read_entry
+from otel_lint.cache_upkeep import cache_directory, read_entry
 from otel_lint.results import FileResult
 from otel_lint.rule_files import rules_directory
-from otel_lint.semconv import cache_directory, package_root, package_version, write_atomically
+from otel_lint.semconv import package_root, package_version, write_atomically
 
 if TYPE_CHECKING:
     from otel_lint.checks import CheckSettings

@@ -16,9 +16,9 @@ import pathspec
 
 from otel_lint import result_cache, results
 from otel_lint.baseline import new_findings, read_baseline, write_baseline
+from otel_lint.cache_upkeep import prune_when_due
 from otel_lint.checks import CheckSettings
 from otel_lint.config import Settings, find_config, project_root, read_config_file
-from otel_lint.cache_upkeep import prune_when_due
 from otel_lint.context import context_facts
 from otel_lint.discovery import Discovered, Target, discover, relative_path
 from otel_lint.facts import holds

@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from otel_lint.cache_upkeep import read_entry
+from otel_lint.cache_upkeep import cache_directory, read_entry
 
 #: Bump when the cached JSON layout or the parsing changes, so old caches are ignored.
 FORMAT_VERSION = 1
@@ -290,16 +290,6 @@ def build_registry(root: Path) -> Registry:
 
 
 # --- the on-disk cache -----------------------------------------------------------------------
-
-
-def cache_directory() -> Path:
-    """Where caches live: ``OTEL_LINT_CACHE_DIR`` or the platform's user cache directory."""
-    configured = os.environ.get("OTEL_LINT_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("otel-lint", appauthor=False))
 
 
 def _cache_path(version: str, root: Path) -> Path:
