@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from otel_lint.semconv import Registry, load_registry
+from otel_lint.conventions.registry import Registry, load_registry
 
 # Property tests: a small budget keeps CI quick; `HYPOTHESIS_PROFILE=thorough pytest ...` runs
 # many more examples by hand. Tests that set their own max_examples keep it in every profile.

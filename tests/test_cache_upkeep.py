@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint import cache_upkeep
+from otel_lint.cache import store
+from otel_lint.cache import upkeep as cache_upkeep
 from otel_lint.cli import main
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
@@ -93,13 +94,13 @@ def test_prune_and_clean_leave_files_otel_lint_did_not_write(tmp_path: Path) -> 
 def test_reading_an_entry_keeps_it(tmp_path: Path) -> None:
     entry = _write(tmp_path / "results" / "00" / _hex(1), b"data")
     _age(entry, cache_upkeep.MAX_AGE + 60)
-    assert cache_upkeep.read_entry(entry) == b"data"
+    assert store.read_entry(entry) == b"data"
     assert cache_upkeep.prune(tmp_path) == 0
     assert entry.exists()
     # Read again within the day, the time is left alone: no write per warm run.
     _age(entry, 3600)
     before = entry.stat().st_mtime
-    cache_upkeep.read_entry(entry)
+    store.read_entry(entry)
     assert entry.stat().st_mtime == before
 
 

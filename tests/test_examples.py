@@ -6,7 +6,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from otel_lint.fixes import parses
+from otel_lint.output.fixes import parses
 from otel_lint.runner import RunOptions, run_lint
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_lint.naming import (
+from otel_lint.conventions.naming import (
     IssueKind,
     check_attribute_key,
     check_metric_definition,
@@ -18,7 +18,7 @@ from otel_lint.naming import (
     near_miss,
     well_formed_suggestion,
 )
-from otel_lint.semconv import Registry
+from otel_lint.conventions.registry import Registry
 
 
 @pytest.mark.parametrize("name", ["http.request.method", "a", "user.id", "acme.cart.item_count", "k8s.pod.uid"])
@@ -211,7 +211,7 @@ def test_semconv_annotation_units_are_not_called_plural(registry: Registry) -> N
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_naming_functions_never_raise(text: str) -> None:
-    from otel_lint.semconv import load_registry
+    from otel_lint.conventions.registry import load_registry
 
     registry = load_registry()
     assert isinstance(check_attribute_key(text, registry, ["acme"]), list)
@@ -224,7 +224,7 @@ def test_naming_functions_never_raise(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.from_regex(r"\A[a-z][a-z0-9]{0,8}(\.[a-z][a-z0-9_]{0,8}[a-z0-9]){0,3}\Z"))
 def test_generated_well_formed_names_have_no_malformed_issue(name: str) -> None:
-    from otel_lint.semconv import load_registry
+    from otel_lint.conventions.registry import load_registry
 
     if "__" in name:
         return

@@ -35,7 +35,7 @@ def test_ci_commands_are_in_the_readme() -> None:
 
 
 def test_rule_table_lists_every_rule_as_it_is() -> None:
-    from otel_lint.rule_model import load_rules
+    from otel_lint.catalogue.model import load_rules
 
     rows = set(re.findall(r"^\| (OTL\d{3}) \| ([a-z0-9-]+) \| (\w+) \|", README, re.MULTILINE))
     assert rows == {(r.code, r.name, r.severity.value) for r in load_rules()}

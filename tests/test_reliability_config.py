@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from otel_lint.cli import main
-from otel_lint.config import toml_key
-from otel_lint.config_schema import SettingsTable
+from otel_lint.config.schema import SettingsTable
+from otel_lint.config.settings import toml_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -253,7 +253,7 @@ def test_a_key_is_named_as_toml_reads_it(key: str) -> None:
 def test_the_schema_and_the_settings_have_the_same_fields() -> None:
     from dataclasses import fields
 
-    from otel_lint.config import Settings
+    from otel_lint.config.settings import Settings
 
     assert set(SettingsTable.model_fields) == {f.name for f in fields(Settings)}
 
@@ -261,7 +261,7 @@ def test_the_schema_and_the_settings_have_the_same_fields() -> None:
 def test_a_validated_table_is_remembered_and_any_change_is_validated_again(
     folder: Path, _isolated_cache: Path
 ) -> None:
-    from otel_lint.config import read_config_file
+    from otel_lint.config.loader import read_config_file
 
     pyproject = folder / "pyproject.toml"
     pyproject.write_text('[tool.otel-lint]\nnamespaces = ["acme"]\nignore = ["OTL302"]\n')

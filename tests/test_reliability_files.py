@@ -26,11 +26,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_lint import engine
+from otel_lint.catalogue.model import load_rules
+from otel_lint.checks import CheckSettings
 from otel_lint.cli import main
-from otel_lint.discovery import discover
-from otel_lint.results import FileResult
-from otel_lint.rule_model import load_rules
+from otel_lint.engine import workers
+from otel_lint.engine.results import FileResult
+from otel_lint.project.discovery import discover
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
 GOOD = 'span.set_attribute("http.request.method", "GET")\n'
@@ -194,7 +195,7 @@ def test_a_file_deleted_after_discovery_is_reported_and_the_rest_checked(project
     assert [t.label for t in targets] == ["pkg/a.py", "pkg/b.py"]
     (project / "pkg" / "a.py").unlink()
     codes = [rule.code for rule in load_rules()]
-    results = engine.check_files(targets, codes, engine.CheckSettings(), jobs=1)
+    results = workers.check_files(targets, codes, CheckSettings(), jobs=1)
     by_label = {r.label: [(f.code, f.message) for f in r.findings] for r in results}
     assert by_label["pkg/a.py"] == [
         ("OTL000", "file could not be checked: No such file or directory")

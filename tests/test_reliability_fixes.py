@@ -26,13 +26,13 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
+from otel_lint.catalogue.model import load_rules
 from otel_lint.cli import main
-from otel_lint.engine import analyze_text
+from otel_lint.conventions.registry import load_registry
+from otel_lint.engine.analysis import analyze_text
 from otel_lint.findings import Finding
-from otel_lint.fixes import FixedFile, UnwrittenFix, fix_file, parses
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import load_registry
-from otel_lint.source import decode_source
+from otel_lint.output.fixes import FixedFile, UnwrittenFix, fix_file, parses
+from otel_lint.project.source import decode_source
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
 GOOD = 'span.set_attribute("http.request.method", "GET")\n'

@@ -30,13 +30,13 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from otel_lint.catalogue.model import load_rules
 from otel_lint.cli import main
+from otel_lint.engine.limits import OutOfTime, time_limit
+from otel_lint.engine.results import UNREADABLE
 from otel_lint.findings import Finding
-from otel_lint.results import UNREADABLE
-from otel_lint.rule_model import load_rules
+from otel_lint.project.source import UnreadableSource, decode_source, parser_text
 from otel_lint.runner import RunOptions, run_lint
-from otel_lint.source import UnreadableSource, decode_source, parser_text
-from otel_lint.time_limit import OutOfTime, time_limit
 
 HEAD = "from opentelemetry import trace\n\nspan = trace.get_current_span()\n"
 MISTAKE = 'span.set_attribute("http.method", "GET")'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint.result_cache import environment_digest
+from otel_lint.cache.keys import environment_digest
 from otel_lint.runner import RunOptions, run_lint
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
@@ -76,7 +76,7 @@ def test_environment_key_is_the_same_in_every_process() -> None:
     import subprocess
     import sys
 
-    script = "from otel_lint.result_cache import environment_key; print(environment_key())"
+    script = "from otel_lint.cache.keys import environment_key; print(environment_key())"
     digests = {
         subprocess.run(
             [sys.executable, "-c", script],

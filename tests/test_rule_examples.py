@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint.engine import analyze_text, apply_suppressions
+from otel_lint.catalogue.files import rules_directory
+from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text, apply_suppressions
+from otel_lint.engine.results import resolve
 from otel_lint.findings import Finding
-from otel_lint.fixes import fix_until_stable
-from otel_lint.results import resolve
-from otel_lint.rule_model import InvalidExample, Rule, ValidExample, load_rules
-from otel_lint.semconv import Registry
+from otel_lint.output.fixes import fix_until_stable
 
 RULES = load_rules()
 
@@ -36,7 +37,7 @@ def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> 
         for name, text in files.items()
         if name.endswith(".py")
     ]
-    from otel_lint.facts import text_facts
+    from otel_lint.project.facts import text_facts
 
     extra = set().union(*(text_facts(t) for n, t in files.items() if not n.endswith(".py")))
     return list(resolve(results, extra).findings)
@@ -89,12 +90,12 @@ def test_fix_produces_the_documented_text(
 def test_rule_files_are_the_only_rules(tmp_path: Path) -> None:
     """A rule file is named after its code and rule names are unique, so a copied rule file
     cannot shadow another, and the file names alone say which codes exist."""
-    from otel_lint.rule_files import rule_codes
-    from otel_lint.rule_model import RuleFileError
-    from otel_lint.rule_model import load_rules as load
+    from otel_lint.catalogue.files import rule_codes
+    from otel_lint.catalogue.model import RuleFileError
+    from otel_lint.catalogue.model import load_rules as load
 
     assert rule_codes() == tuple(rule.code for rule in RULES)
-    source = next(Path(__file__).parents[1].joinpath("rules").glob("OTL*.yaml"))
+    source = next(rules_directory().glob("OTL*.yaml"))
     code = source.stem
     (tmp_path / "OTL900.yaml").write_text(source.read_text())
     with pytest.raises(
@@ -112,8 +113,8 @@ def test_rules_carry_only_the_utils_they_use() -> None:
     """ast-grep compiles every util it is given on each search; unused ones only cost time."""
     import yaml
 
-    from otel_lint.rule_files import rules_directory
-    from otel_lint.rules import util_names as _matches
+    from otel_lint.catalogue.compiled import util_names as _matches
+    from otel_lint.catalogue.files import rules_directory
 
     shared = {
         yaml.safe_load(p.read_text())["id"] for p in (rules_directory() / "utils").glob("*.yaml")
@@ -130,7 +131,8 @@ def test_the_engines_rules_are_remembered_and_a_damaged_entry_is_read_around(
 ) -> None:
     import pickle
 
-    from otel_lint.rules import checked, engine_rules
+    from otel_lint.cache.rules import engine_rules
+    from otel_lint.catalogue.compiled import checked
 
     expected = tuple(checked(RULES))
     assert [r.matcher() for r in expected] == [r.matcher() for r in RULES]

@@ -16,12 +16,12 @@ from typing import Any, cast
 import pytest
 from ast_grep_py import Config, SgNode, SgRoot
 
-from otel_lint.engine import analyze_text, apply_suppressions
+from otel_lint.catalogue.model import RuleFileError, load_rule_file, load_rules
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text, apply_suppressions
+from otel_lint.engine.results import resolve
+from otel_lint.engine.search import _plan, candidates
 from otel_lint.findings import Finding
-from otel_lint.matching import _plan, candidates
-from otel_lint.results import resolve
-from otel_lint.rule_model import RuleFileError, load_rule_file, load_rules
-from otel_lint.semconv import Registry
 
 RULES = load_rules()
 #: The same rules without prefilters or narrowings: every rule searches every file in full.

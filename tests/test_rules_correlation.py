@@ -9,12 +9,12 @@ import pytest
 from ast_grep_py import SgRoot
 from project_lint import lint_project, write_project
 
-from otel_lint import facts
-from otel_lint.engine import analyze_text
+from otel_lint.catalogue.model import load_rules
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text
 from otel_lint.findings import Finding
-from otel_lint.fixes import fix_until_stable, parses
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import Registry
+from otel_lint.output.fixes import fix_until_stable, parses
+from otel_lint.project import facts
 
 RULES = [rule for rule in load_rules() if rule.code.startswith("OTL1")]
 

@@ -13,12 +13,12 @@ from textwrap import dedent
 import pytest
 from project_lint import lint_project, write_project
 
-from otel_lint.engine import analyze_text
-from otel_lint.facts import holds, text_facts
+from otel_lint.catalogue.model import load_rules
+from otel_lint.checks.instrumented_libraries import CLIENT_LIBRARIES, WEB_FRAMEWORKS
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text
 from otel_lint.findings import Finding
-from otel_lint.instrumented_libraries import CLIENT_LIBRARIES, WEB_FRAMEWORKS
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import Registry
+from otel_lint.project.facts import holds, text_facts
 
 MANUAL_SPAN_RULES = tuple(rule for rule in load_rules() if rule.code.startswith("OTL4"))
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from ast_grep_py import SgRoot
 
+from otel_lint.catalogue.model import load_rules
 from otel_lint.checks import CheckSettings
 from otel_lint.checks.semantic_names import INSTRUMENT_KINDS, instrument_call
-from otel_lint.engine import analyze_text
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text
 from otel_lint.findings import Finding
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import Registry
 
 RULES = tuple(rule for rule in load_rules() if rule.code.startswith("OTL3"))
 

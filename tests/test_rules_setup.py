@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from project_lint import lint_project, write_project
 
+from otel_lint.catalogue.model import load_rules
 from otel_lint.checks.sdk_setup import RESOURCE_ONLY_KEYS
+from otel_lint.conventions.registry import Registry
 from otel_lint.findings import Finding
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import Registry
 
 RULES = [rule for rule in load_rules() if rule.code.startswith("OTL5")]
 

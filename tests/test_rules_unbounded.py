@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from ast_grep_py import SgNode, SgRoot
 
-from otel_lint.boundedness import (
+from otel_lint.catalogue.model import load_rules
+from otel_lint.checks import CheckSettings
+from otel_lint.checks.syntax.boundedness import (
     Bound,
     is_built_string,
     judge,
@@ -15,11 +17,9 @@ from otel_lint.boundedness import (
     name_words,
     payload_reason,
 )
-from otel_lint.checks import CheckSettings
 from otel_lint.checks.unbounded import dropped_type, sensitive_name
-from otel_lint.engine import analyze_text
-from otel_lint.rule_model import load_rules
-from otel_lint.semconv import Registry
+from otel_lint.conventions.registry import Registry
+from otel_lint.engine.analysis import analyze_text
 
 RULES = [rule for rule in load_rules() if rule.code.startswith("OTL2")]
 

@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint import semconv
-from otel_lint.semconv import Registry, build_registry, load_registry, package_root, parse_deprecation
+from otel_lint.conventions import registry as semconv
+from otel_lint.conventions.registry import (
+    Registry,
+    build_registry,
+    load_registry,
+    package_root,
+    parse_deprecation,
+)
 
 
 def test_registry_size_matches_the_installed_package(registry: Registry) -> None:

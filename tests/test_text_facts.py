@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_lint import facts
+from otel_lint.project import facts
 
 REPOSITORY = Path(__file__).parents[1]
 

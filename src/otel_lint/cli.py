@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from otel_lint.reporting.text import SourceLines
+    from otel_lint.output.formats.text import SourceLines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _codes(value: str) -> list[str]:
-    from otel_lint.rule_files import CODE_OR_PREFIX
+    from otel_lint.catalogue.files import CODE_OR_PREFIX
 
     codes = [part.strip().upper() for part in value.split(",") if part.strip()]
     bad = [code for code in codes if not CODE_OR_PREFIX.match(code)]
@@ -119,7 +119,7 @@ def _colour(stream: object) -> bool:
 
 
 def _source_line_reader() -> SourceLines:
-    from otel_lint.source import UnreadableSource, decode_source, source_lines
+    from otel_lint.project.source import UnreadableSource, decode_source, source_lines
 
     cache: dict[str, list[str] | None] = {}
 
@@ -139,7 +139,7 @@ def _source_line_reader() -> SourceLines:
 
 
 def _run_check(arguments: argparse.Namespace) -> int:
-    from otel_lint.reporting import FORMATS
+    from otel_lint.output.formats import FORMATS
     from otel_lint.runner import RunOptions, run_lint
 
     options = RunOptions(
@@ -194,7 +194,8 @@ def _run_check(arguments: argparse.Namespace) -> int:
 
 
 def _run_clean() -> int:
-    from otel_lint.cache_upkeep import cache_directory, clean
+    from otel_lint.cache.store import cache_directory
+    from otel_lint.cache.upkeep import clean
 
     directory = cache_directory()
     removed = clean(directory)
@@ -203,7 +204,7 @@ def _run_clean() -> int:
 
 
 def _run_rules() -> int:
-    from otel_lint.rule_model import load_rules
+    from otel_lint.catalogue.model import load_rules
 
     rules = load_rules()
     width = max(len(rule.name) for rule in rules)
@@ -217,7 +218,7 @@ def _run_rules() -> int:
 
 
 def _run_rule(code: str) -> int:
-    from otel_lint.rule_model import load_rules
+    from otel_lint.catalogue.model import load_rules
 
     rule = next((r for r in load_rules() if r.code == code or r.name == code.lower()), None)
     if rule is None:
@@ -262,9 +263,9 @@ def _never_fail_on_odd_names() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; never lets a traceback reach the user."""
-    from otel_lint.baseline import BaselineError
-    from otel_lint.config import ConfigError
-    from otel_lint.rule_files import RuleFileError
+    from otel_lint.catalogue.files import RuleFileError
+    from otel_lint.config.settings import ConfigError
+    from otel_lint.output.baseline import BaselineError
 
     _never_fail_on_odd_names()
     parser = build_parser()

@@ -14,20 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import pathspec
 
-from otel_lint import result_cache, results
-from otel_lint.baseline import new_findings, read_baseline, write_baseline
-from otel_lint.cache_upkeep import prune_when_due
+from otel_lint.cache import results as result_cache
+from otel_lint.cache.upkeep import prune_when_due
+from otel_lint.catalogue.files import rule_codes
 from otel_lint.checks import CheckSettings
-from otel_lint.config import Settings, find_config, project_root, read_config_file
-from otel_lint.context import context_facts
-from otel_lint.discovery import Discovered, Target, discover, relative_path
-from otel_lint.facts import holds
+from otel_lint.config.loader import find_config, project_root, read_config_file
+from otel_lint.config.settings import Settings
+from otel_lint.engine import results
 from otel_lint.findings import Finding
-from otel_lint.rule_files import rule_codes
+from otel_lint.output.baseline import new_findings, read_baseline, write_baseline
+from otel_lint.project.context import context_facts
+from otel_lint.project.discovery import Discovered, Target, discover, relative_path
+from otel_lint.project.facts import holds
 
 if TYPE_CHECKING:
-    from otel_lint.fixes import FixedFile, UnwrittenFix
-    from otel_lint.rule_model import Rule
+    from otel_lint.catalogue.model import Rule
+    from otel_lint.output.fixes import FixedFile, UnwrittenFix
 
 # The engine (parser, rule models, checks) and the fixer are imported where a file must be
 # checked or fixed: a run that the results cache answers whole needs neither.
@@ -71,7 +73,8 @@ class RunOutcome:
     @property
     def rules(self) -> tuple[Rule, ...]:
         """The rules that ran (read from the rule files on first use: SARIF describes them)."""
-        from otel_lint.rule_model import load_rules
+        # Here, not at the top: only SARIF needs the rule pages, and reading them needs pydantic.
+        from otel_lint.catalogue.model import load_rules
 
         return tuple(rule for rule in load_rules() if rule.code in self.codes)
 
@@ -176,10 +179,11 @@ def _fix_files(
     facts_of: dict[str, frozenset[str]],
 ) -> tuple[tuple[FixedFile, ...], tuple[UnwrittenFix, ...]]:
     """The files fixed, and those whose fixes could not be written."""
-    from otel_lint import engine
-    from otel_lint.fixes import FixedFile, fix_file
-    from otel_lint.rules import engine_rules
-    from otel_lint.semconv import load_registry
+    # Here, not at the top: a run with nothing to fix never imports the parser or the rules.
+    from otel_lint.cache.rules import engine_rules
+    from otel_lint.conventions.registry import load_registry
+    from otel_lint.engine import analysis as engine
+    from otel_lint.output.fixes import FixedFile, fix_file
 
     registry = load_registry()
     rules = [rule for rule in engine_rules() if rule.code in codes]
@@ -278,11 +282,10 @@ def _check(
     )
     missing = [target for target in targets if target.label not in cached]
     if missing:
-        from otel_lint import engine
+        # Here, not at the top: a run answered from the cache never imports the parser.
+        from otel_lint.engine.workers import check_files
 
-        fresh = engine.check_files(
-            missing, codes, settings, options.jobs, options.use_cache, time_limit
-        )
+        fresh = check_files(missing, codes, settings, options.jobs, options.use_cache, time_limit)
         cached.update((result.label, result) for result in fresh)
     return [cached[target.label] for target in targets] + [
         results.FileResult(p.label, findings=(results.unreadable(p.label, p.reason),))

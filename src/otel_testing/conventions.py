@@ -1,7 +1,8 @@
 """The run-time convention check: emitted telemetry, judged the way the linter judges source.
 
-Names and units go through ``otel_lint.naming`` with the same registry, and violations carry the
-linter's rule codes, so the same mistake reads the same in a lint report and in a failing test.
+Names and units go through ``otel_lint.conventions.naming`` with the same registry, and violations
+carry the linter's rule codes, so the same mistake reads the same in a lint report and in a
+failing test.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from otel_lint.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES, UNBOUNDED_METRIC_ATTRIBUTE
-from otel_lint.naming import (
+from otel_lint.conventions.codes import (
+    ATTRIBUTE_KEY_CODES,
+    METRIC_CODES,
+    UNBOUNDED_METRIC_ATTRIBUTE,
+)
+from otel_lint.conventions.naming import (
     NameIssue,
     check_attribute_key,
     check_metric_definition,
     check_metric_name,
     check_unit,
 )
-from otel_lint.semconv import Registry, load_registry
-from otel_lint.unbounded_values import unbounded_reason
+from otel_lint.conventions.registry import Registry, load_registry
+from otel_lint.conventions.values import unbounded_reason
 from otel_testing.logs import Logs
 from otel_testing.metrics import Metrics
 from otel_testing.spans import Spans

@@ -69,7 +69,8 @@ def project_namespaces(config: pytest.Config) -> tuple[str, ...]:
     if not namespaces:
         # Imported here: the linter's configuration pulls in pydantic, which suites that never
         # check conventions should not pay for.
-        from otel_lint.config import ConfigError, find_config, read_config_file
+        from otel_lint.config.loader import find_config, read_config_file
+        from otel_lint.config.settings import ConfigError
 
         path = find_config(config.rootpath)
         if path is not None:

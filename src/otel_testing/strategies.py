@@ -10,8 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from otel_lint.naming import is_reserved, is_well_formed
-from otel_lint.semconv import Registry, load_registry
+from otel_lint.conventions.naming import is_reserved, is_well_formed
+from otel_lint.conventions.registry import Registry, load_registry
 
 _COMPONENT = st.from_regex(r"[a-z][a-z0-9]{0,7}(_[a-z0-9]{1,6}){0,2}", fullmatch=True)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from otel_lint.semconv import Registry
+    from otel_lint.conventions.registry import Registry
     from otel_testing.conventions import Violation
 from otel_testing.capture import SessionCapture
 from otel_testing.logs import LogRecordView, Logs

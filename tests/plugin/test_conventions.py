@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from opentelemetry import metrics, trace
 
-from otel_lint.naming import check_attribute_key, is_reserved, is_well_formed
-from otel_lint.semconv import Registry
-from otel_lint.unbounded_values import looks_unbounded, unbounded_reason
+from otel_lint.conventions.naming import check_attribute_key, is_reserved, is_well_formed
+from otel_lint.conventions.registry import Registry
+from otel_lint.conventions.values import looks_unbounded, unbounded_reason
 from otel_testing import strategies
 from otel_testing.telemetry import Telemetry
 
@@ -220,7 +220,7 @@ def test_strategy_keys_and_values_are_valid(key: str, value: object) -> None:
 @settings(max_examples=30, deadline=None)
 @given(attrs=strategies.semconv_attributes(namespace="http"))
 def test_semconv_attribute_sets_pass_the_linter(attrs: dict[str, object]) -> None:
-    from otel_lint.semconv import load_registry
+    from otel_lint.conventions.registry import load_registry
 
     registry: Registry = load_registry()
     for key in attrs:

@@ -17,7 +17,7 @@ from typing import TypeVar, cast
 
 from ast_grep_py import SgNode
 
-from otel_lint.semconv import Registry
+from otel_lint.conventions.registry import Registry
 
 
 @dataclass(frozen=True)

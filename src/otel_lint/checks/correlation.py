@@ -1,8 +1,8 @@
 """Checks of the 1xx family: whether logs can be joined to the traces they were written under.
 
 What counts as a bridge, and which bridges put ids on stdlib records, is decided in
-``otel_lint.facts`` (read against opentelemetry-instrumentation-logging 0.66b1); these checks only
-find the candidates that the project's facts then keep or drop.
+``otel_lint.project.facts`` (read against opentelemetry-instrumentation-logging 0.66b1); these
+checks only find the candidates that the project's facts then keep or drop.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
-from otel_lint.calls import call_argument
 from otel_lint.checks import FileContext, Verdict, check
-from otel_lint.facts import is_test_file
-from otel_lint.literals import string_quote, string_value, with_string_value
+from otel_lint.checks.syntax.calls import call_argument
+from otel_lint.checks.syntax.literals import string_quote, string_value, with_string_value
+from otel_lint.project.facts import is_test_file
 
 # --- OTL101: logging configured, nothing bridges it ---------------------------------------------
 

@@ -13,15 +13,20 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
-from otel_lint.calls import call_arguments, call_receiver, keyword_argument, method_name
 from otel_lint.checks import FileContext, Verdict, check, per_file
-from otel_lint.instrumented_libraries import (
+from otel_lint.checks.instrumented_libraries import (
     CLIENT_LIBRARIES,
     WEB_FRAMEWORKS,
     ClientLibrary,
     WebFramework,
 )
-from otel_lint.literals import string_value
+from otel_lint.checks.syntax.calls import (
+    call_arguments,
+    call_receiver,
+    keyword_argument,
+    method_name,
+)
+from otel_lint.checks.syntax.literals import string_value
 
 _SPAN_STARTS = frozenset({"start_span", "start_as_current_span"})
 #: Where a nested function, lambda or class begins, code may run at another time: stop there.

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
-from otel_lint.calls import keyword_argument
 from otel_lint.checks import FileContext, Verdict, check
-from otel_lint.facts import SERVICE_NAME_ENV, is_test_file
-from otel_lint.literals import string_value
+from otel_lint.checks.syntax.calls import keyword_argument
+from otel_lint.checks.syntax.literals import string_value
+from otel_lint.project.facts import SERVICE_NAME_ENV, is_test_file
 
 # --- OTL501: a resource without service.name -----------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Checks of the 3xx family: attribute keys, metric names and units against the conventions.
 
-The judgement itself lives in ``otel_lint.naming``; these checks find the name in the syntax
-(a string literal, a semconv constant, the arguments of ``meter.create_*``) and report each
-issue under the one code ``otel_lint.codes`` gives its kind, so a name with two problems gets
-two codes but no problem is reported twice.
+The judgement itself lives in ``otel_lint.conventions.naming``; these checks find the name in
+the syntax (a string literal, a semconv constant, the arguments of ``meter.create_*``) and report
+each issue under the one code ``otel_lint.conventions.codes`` gives its kind, so a name with two
+problems gets two codes but no problem is reported twice.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from types import MappingProxyType
 from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check, per_file
-from otel_lint.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
-from otel_lint.literals import string_value, with_string_value
-from otel_lint.naming import (
+from otel_lint.checks.syntax.literals import string_value, with_string_value
+from otel_lint.conventions.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
+from otel_lint.conventions.naming import (
     IssueKind,
     NameIssue,
     check_attribute_key,
@@ -26,7 +26,7 @@ from otel_lint.naming import (
     check_metric_name,
     check_unit,
 )
-from otel_lint.semconv import Attribute, Metric
+from otel_lint.conventions.registry import Attribute, Metric
 
 SEMCONV_PACKAGE = "opentelemetry.semconv"
 

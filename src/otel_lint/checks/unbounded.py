@@ -2,7 +2,7 @@
 
 Every check here reads attribute values through one extraction (:func:`attribute_values`), so a
 span attribute, an event attribute, a measurement's attributes and a log call's ``extra`` are found
-the same way, and judges names and values with :mod:`otel_lint.boundedness`.
+the same way, and judges names and values with :mod:`otel_lint.checks.syntax.boundedness`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 
 from ast_grep_py import SgNode
 
-from otel_lint.boundedness import (
+from otel_lint.checks import FileContext, Verdict, check, per_file
+from otel_lint.checks.syntax.boundedness import (
     Judgement,
     is_built_string,
     judge,
@@ -26,15 +27,14 @@ from otel_lint.boundedness import (
     name_words,
     payload_reason,
 )
-from otel_lint.calls import (
+from otel_lint.checks.syntax.calls import (
     call_argument,
     call_receiver,
     callee_name,
     keyword_argument,
     positional_arguments,
 )
-from otel_lint.checks import FileContext, Verdict, check, per_file
-from otel_lint.literals import string_value
+from otel_lint.checks.syntax.literals import string_value
 
 
 class Signal(str, Enum):

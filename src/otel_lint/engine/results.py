@@ -10,9 +10,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from otel_lint import facts as project_facts
+from otel_lint.engine.suppressions import Noqa
 from otel_lint.findings import Finding, Severity
-from otel_lint.suppressions import Noqa
+from otel_lint.project import facts as project_facts
 
 UNREADABLE = "OTL000"
 UNUSED_NOQA = "OTL001"

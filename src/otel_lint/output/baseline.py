@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from otel_lint.cache.store import write_atomically
 from otel_lint.findings import Finding
-from otel_lint.semconv import write_atomically
 
 FORMAT = 1
 

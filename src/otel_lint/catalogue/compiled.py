@@ -1,6 +1,6 @@
 """The engine's view of a rule: what finding, judging and fixing candidates needs.
 
-``rule_model.Rule`` is the whole rule file, validated with pydantic (documentation and examples
+``catalogue.model.Rule`` is the whole rule file, validated with pydantic (documentation and examples
 included). The engine works on ``CheckedRule``, a plain frozen dataclass made from it, so that a
 run whose rules come from the cache (``engine_rules``) never imports pydantic or reads YAML:
 that was a third of a one-file pre-commit run.
@@ -8,16 +8,14 @@ that was a third of a one-file pre-commit run.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from otel_lint.findings import Severity
 
 if TYPE_CHECKING:
-    from otel_lint.rule_model import Rule
+    from otel_lint.catalogue.model import Rule
 
 
 def contains_any(
@@ -76,7 +74,7 @@ class Narrowing:
 
 @dataclass(frozen=True)
 class CheckedRule:
-    """One rule as the engine runs it (see ``rule_model.Rule`` for what each field means)."""
+    """One rule as the engine runs it (see ``catalogue.model.Rule`` for what each field means)."""
 
     code: str
     name: str
@@ -157,23 +155,3 @@ def checked_rule(rule: Rule) -> CheckedRule:
     if known is None:
         known = _CHECKED[id(rule)] = (rule, CheckedRule.of(rule))
     return known[1]
-
-
-@cache
-def engine_rules() -> tuple[CheckedRule, ...]:
-    """The shipped rules as the engine runs them, remembered in the cache directory.
-
-    Keyed by otel-lint's sources and the rule files' bytes (``environment_key``) and Python's
-    version. On a miss the rule files are read and validated (``rule_model.load_rules``).
-    """
-    from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
-
-    entry = keyed_path("rules", str(sys.version_info[:3]))
-    remembered = read_pickled(entry, tuple)
-    if remembered is not None and all(isinstance(r, CheckedRule) for r in remembered):
-        return remembered
-    from otel_lint.rule_model import load_rules
-
-    rules = tuple(checked(load_rules()))
-    write_pickled(entry, rules)
-    return rules

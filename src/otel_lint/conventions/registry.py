@@ -13,17 +13,15 @@ import contextlib
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from otel_lint.cache_upkeep import cache_directory, read_entry
+from otel_lint.cache.store import cache_directory, read_entry, write_atomically
 
 #: Bump when the cached JSON layout or the parsing changes, so old caches are ignored.
 FORMAT_VERSION = 1
@@ -337,20 +335,6 @@ def _from_json(raw: dict[str, Any]) -> Registry:
         enums={k: tuple(v) for k, v in raw["enums"].items()},
         namespaces=frozenset(raw["namespaces"]),
     )
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 _LOADED: dict[str, Registry] = {}

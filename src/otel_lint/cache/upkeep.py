@@ -17,40 +17,20 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-DAY = 24 * 3600.0
+from otel_lint.cache.store import DAY, cache_directory
+
 #: Entries unused for this long are removed.
 MAX_AGE = 30 * DAY
 #: A temporary this old belongs to a run that was killed.
 TEMPORARY_AGE = 3600.0
-#: The folders of entries (``result_cache``, ``context``, the validated configuration and rules).
+#: The folders of entries (``cache.results``, ``project.context``, the validated configuration
+#: and rules).
 FOLDERS = ("results", "context", "config", "rules")
 #: Its modification time says when the directory was last pruned.
 MARKER = "last-pruned"
 
 
-def cache_directory() -> Path:
-    """Where caches live: ``OTEL_LINT_CACHE_DIR`` or the platform's user cache directory."""
-    configured = os.environ.get("OTEL_LINT_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("otel-lint", appauthor=False))
-
-
-def read_entry(path: Path) -> bytes:
-    """The bytes of a cache entry, renewing its modification time when that is a day old, so
-    entries in use are never pruned. Raises OSError as reading does."""
-    with open(path, "rb") as stream:
-        data = stream.read()
-        modified = os.fstat(stream.fileno()).st_mtime
-    if time.time() - modified > DAY:
-        with contextlib.suppress(OSError):
-            os.utime(path)
-    return data
-
-
-# The names otel-lint gives what it writes (``result_cache._key`` is 32 hex digits), and the
+# The names otel-lint gives what it writes (``cache.keys._key`` is 32 hex digits), and the
 # temporaries ``write_atomically`` makes beside them (``.<name>.<random>.tmp``). Nothing else in
 # the directory is ever removed.
 _HEX = "[0-9a-f]{32}"

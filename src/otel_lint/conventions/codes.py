@@ -6,7 +6,7 @@ so a user sees the same code for the same mistake in source and in emitted telem
 
 from __future__ import annotations
 
-from otel_lint.naming import IssueKind
+from otel_lint.conventions.naming import IssueKind
 
 #: Rule code for each kind of problem an attribute key can have.
 ATTRIBUTE_KEY_CODES: dict[IssueKind, str] = {

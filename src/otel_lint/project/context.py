@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from otel_lint import facts as project_facts
-from otel_lint.discovery import walk
-from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
-from otel_lint.source import UnreadableSource, decode_source, parser_text
+from otel_lint.cache.keys import keyed_path
+from otel_lint.cache.store import read_pickled, write_pickled
+from otel_lint.project import facts as project_facts
+from otel_lint.project.discovery import walk
+from otel_lint.project.source import UnreadableSource, decode_source, parser_text
 
 #: (size, modification and change times in ns, inode): what says a file is as it was. The change
 #: time catches a copy that kept the old modification time (``cp -p``, ``touch -r``).

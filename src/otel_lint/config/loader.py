@@ -3,73 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from otel_lint.findings import Severity
+from otel_lint.config.settings import ConfigError, Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message names the file and the key."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a user can set, in the table or on the command line (defaults: nothing set).
-
-    Validated from the table by ``config_schema.SettingsTable`` (pydantic), which is imported
-    only when a table's contents were not seen before: most runs read a remembered result.
-    """
-
-    select: list[str] = field(default_factory=lambda: ["ALL"])
-    ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    #: Severity overrides by code, e.g. ``{ OTL104 = "warning" }``.
-    severity: dict[str, Severity] = field(default_factory=dict)
-    #: The project's own attribute namespaces, e.g. ``["acme"]`` or ``["acme.*"]``.
-    namespaces: list[str] = field(default_factory=list)
-    #: Identifiers the project knows to be bounded (``tenant_tier``, ``region``).
-    bounded: list[str] = field(default_factory=list)
-    #: Instrumentations to treat as active (``requests``, ``flask``, or ``*``).
-    instrumentations: list[str] = field(default_factory=list)
-    #: Report suppression comments that suppress nothing (as OTL001).
-    report_unused_noqa: bool = False
-    #: Follow symlinks to directories, and to files outside the tree walked.
-    follow_symlinks: bool = False
-    #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
-    file_time_limit: float = 10.0
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def toml_key(part: str | int) -> str:
-    """A key as TOML spells it: bare when it can be, else quoted with escapes (``"tests/*"``)."""
-    if isinstance(part, int):
-        return str(part)  # an index into a list
-    if _BARE_KEY.fullmatch(part):
-        return part
-    return '"' + "".join(_toml_character(c) for c in part) + '"'
-
-
-def _toml_character(character: str) -> str:
-    # Anything unprintable is escaped, so a message line never breaks or hides a character.
-    if character in '"\\':
-        return "\\" + character
-    if character.isprintable():
-        return character
-    point = ord(character)
-    return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
 
 
 def parse_settings(table: Any, source: str) -> Settings:
@@ -78,7 +21,8 @@ def parse_settings(table: Any, source: str) -> Settings:
         raise ConfigError(f"{source}: [tool.otel-lint] must be a table")
     if not table:
         return Settings()
-    from otel_lint.result_cache import keyed_path, read_pickled, write_pickled
+    from otel_lint.cache.keys import keyed_path
+    from otel_lint.cache.store import read_pickled, write_pickled
 
     try:
         entry = keyed_path("config", json.dumps(table, sort_keys=True, ensure_ascii=False))
@@ -87,7 +31,7 @@ def parse_settings(table: Any, source: str) -> Settings:
     remembered = read_pickled(entry, Settings) if entry is not None else None
     if remembered is not None:
         return remembered
-    from otel_lint.config_schema import validate
+    from otel_lint.config.schema import validate
 
     settings = validate(table, source)
     if entry is not None:

@@ -21,8 +21,8 @@ from typing import Any
 
 from ast_grep_py import SgNode
 
-from otel_lint.calls import call_arguments, call_receiver, callee_name
-from otel_lint.literals import string_value
+from otel_lint.checks.syntax.calls import call_arguments, call_receiver, callee_name
+from otel_lint.checks.syntax.literals import string_value
 
 
 class Bound(str, Enum):

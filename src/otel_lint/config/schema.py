@@ -1,4 +1,4 @@
-"""Validation of the ``[tool.otel-lint]`` table with pydantic, into ``config.Settings``.
+"""Validation of the ``[tool.otel-lint]`` table with pydantic, into ``config.settings.Settings``.
 
 Imported only when a table's contents were not seen (and remembered) before.
 """
@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from otel_lint.config import ConfigError, Settings, toml_key
+from otel_lint.catalogue.files import CODE_OR_PREFIX
+from otel_lint.config.settings import ConfigError, Settings, toml_key
 from otel_lint.findings import Severity
-from otel_lint.rule_files import CODE_OR_PREFIX
 
 
 def _check_pattern(pattern: str) -> str:

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ast_grep_py import Config, SgNode
 
-from otel_lint.rules import CheckedRule, checked, contains_any
+from otel_lint.catalogue.compiled import CheckedRule, checked, contains_any
 
 if TYPE_CHECKING:
-    from otel_lint.rule_model import Rule
+    from otel_lint.catalogue.model import Rule
 
 _CAPTURE = "OTL_LINT_RULE_{}"
 #: A util every node matches: the "or else" branch that makes a rule's capture optional. One util

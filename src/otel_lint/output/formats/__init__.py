@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from otel_lint.findings import Finding
-from otel_lint.reporting.github import render_github
-from otel_lint.reporting.json_output import render_json
-from otel_lint.reporting.text import SourceLines, render_text
+from otel_lint.output.formats.github import render_github
+from otel_lint.output.formats.json_output import render_json
+from otel_lint.output.formats.text import SourceLines, render_text
 
 if TYPE_CHECKING:
-    from otel_lint.rule_model import Rule
+    from otel_lint.catalogue.model import Rule
 
 #: The rules that ran, asked for only by the formats that describe them (SARIF): reading the rule
 #: files costs a run answered from the cache more than everything else it does.
@@ -22,7 +22,7 @@ Renderer = Callable[[Sequence[Finding], RulesThatRan, SourceLines, bool], str]
 def _sarif(
     findings: Sequence[Finding], rules: RulesThatRan, lines: SourceLines, colour: bool
 ) -> str:
-    from otel_lint.reporting.sarif import render_sarif
+    from otel_lint.output.formats.sarif import render_sarif
 
     return render_sarif(findings, rules())
 

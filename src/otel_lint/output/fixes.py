@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ast_grep_py import SgRoot
 
-from otel_lint.engine import syntax_error
+from otel_lint.engine.analysis import syntax_error
 from otel_lint.findings import Finding, Fix
-from otel_lint.source import UnreadableSource, decode_source, encode_source, parser_text
+from otel_lint.project.source import UnreadableSource, decode_source, encode_source, parser_text
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from otel_lint.semconv import Registry
+from otel_lint.conventions.registry import Registry
 
 
 class IssueKind(str, Enum):

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from otel_lint.catalogue.compiled import checked_rule, referenced_utils
+from otel_lint.catalogue.files import RULE_FILE, RuleFileError, rules_directory
 from otel_lint.findings import Severity
-from otel_lint.rule_files import RULE_FILE, RuleFileError, rules_directory
-from otel_lint.rules import checked_rule, referenced_utils
 
 FAMILIES = {
     "0": "files",
@@ -172,7 +172,8 @@ def _referenced_utils(rule: Rule, shared: dict[str, Any]) -> dict[str, Any]:
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     """Every rule, ordered by code, with the shared utils. Codes and names must be unique.
 
-    The engine runs ``rules.engine_rules()``, which remembers the result in the cache directory.
+    The engine runs ``cache.rules.engine_rules()``, which remembers the result in the cache
+    directory.
     """
     folder = directory or rules_directory()
     shared = load_utils(folder)

@@ -22,11 +22,8 @@ class RuleFileError(Exception):
 
 
 def rules_directory() -> Path:
-    """The shipped rules: inside the wheel, or the repository's ``rules/`` in a checkout."""
-    packaged = Path(__file__).with_name("rules")
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
+    """The shipped rules: package data beside this module (``catalogue/rules/``)."""
+    return Path(__file__).with_name("rules")
 
 
 @lru_cache(maxsize=4)

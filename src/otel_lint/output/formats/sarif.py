@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 from otel_lint import __version__
+from otel_lint.catalogue.model import Rule
 from otel_lint.findings import Finding, Severity
-from otel_lint.rule_model import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

@@ -1,0 +1,64 @@
+"""A cache of per-file results, so re-linting an unchanged tree costs a hash and a read per file.
+
+An entry is keyed by the file's bytes, its label, the selected codes, the settings checks read,
+and the environment: otel-lint's own code, the rule files and the semantic-conventions package.
+Change any of them and the entry is simply not found. The environment is digested from bytes
+(the package's sources, the rule files) rather than from loaded rules, so a run that finds every
+file in the cache never parses a rule or imports the parser. Entries are written atomically (a
+temporary file renamed into place), so a concurrent or killed run leaves either a whole entry or
+none; an entry that cannot be read is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from otel_lint.cache.keys import _key
+from otel_lint.cache.store import cache_directory, read_pickled, write_pickled
+from otel_lint.engine.results import FileResult
+
+if TYPE_CHECKING:
+    from otel_lint.checks import CheckSettings
+    from otel_lint.engine.workers import Job
+    from otel_lint.project.discovery import Target
+
+_T = TypeVar("_T")
+
+
+def entry_path(job: Job, data: bytes) -> Path:
+    return _entry_path(job.target.label, job.codes, job.settings, data)
+
+
+def _entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data: bytes) -> Path:
+    name = _key((label, repr(codes), repr(settings)), data)
+    return cache_directory() / "results" / name[:2] / name
+
+
+def load(path: Path) -> FileResult | None:
+    return read_pickled(path, FileResult)
+
+
+def store(path: Path, result: FileResult) -> None:
+    write_pickled(path, result)
+
+
+def cached_results(
+    targets: Sequence[Target], codes: tuple[str, ...], settings: CheckSettings
+) -> dict[str, FileResult]:
+    """The results the cache holds for ``targets``, by label; the rest must be checked.
+
+    Runs in the main process before any worker starts: a warm run whose files are all here
+    reads them and nothing else. A file that cannot be read is left to the check, which says why.
+    """
+    found: dict[str, FileResult] = {}
+    for target in targets:
+        try:
+            data = target.path.read_bytes()
+        except OSError:
+            continue
+        result = load(_entry_path(target.label, codes, settings, data))
+        if result is not None:
+            found[target.label] = result
+    return found
