@@ -19,6 +19,7 @@ from realworld.judgments import (
     parse_judgments,
 )
 from realworld.lint import Finding, normalise_text, relative_path
+from realworld.pins import Pin, PinsError, parse_pins
 from realworld.precision import Tally, render_table, tally
 from realworld.sampling import sample, spread
 
@@ -145,3 +146,14 @@ def test_archive_members_inside_the_folder_pass() -> None:
 def test_reported_paths_become_relative_to_the_project(tmp_path: Path) -> None:
     assert relative_path(tmp_path, "./src/pkg/a.py") == "src/pkg/a.py"
     assert relative_path(tmp_path, str(tmp_path / "src" / "b.py")) == "src/b.py"
+
+
+def test_pins_default_to_the_sdist_and_refuse_loose_versions() -> None:
+    text = '[[package]]\nname = "a"\nversion = "1.0"\n\n'
+    text += '[[package]]\nname = "b"\nversion = "2.0b1"\narchive = "wheel"\n'
+    assert parse_pins(text) == (Pin("a", "1.0"), Pin("b", "2.0b1", "wheel"))
+    assert Pin("a", "1.0").requirement == "a==1.0"
+    with pytest.raises(PinsError, match="pinned exactly"):
+        parse_pins('[[package]]\nname = "a"\nversion = ">=1"\n')
+    with pytest.raises(PinsError, match="twice"):
+        parse_pins('[[package]]\nname = "a"\nversion = "1"\n' * 2)

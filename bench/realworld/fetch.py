@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from realworld.pins import Pin
 
 DEFAULT_CACHE = Path.home() / ".cache" / "otel-lint-realworld"
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".whl")
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
 
 
 class FetchError(Exception):
@@ -27,7 +27,7 @@ class FetchError(Exception):
 
 def source_root(pin: Pin, cache: Path) -> Path:
     """The unpacked source tree of ``pin`` (downloaded and unpacked on first use)."""
-    unpacked = cache / "unpacked" / f"{pin.name}-{pin.version}"
+    unpacked = cache / "unpacked" / f"{pin.name}-{pin.version}-{pin.archive}"
     if not unpacked.is_dir():
         archive = _download(pin, cache / "archives")
         _unpack_atomically(archive, unpacked, pin)
@@ -39,36 +39,36 @@ def _download(pin: Pin, folder: Path) -> Path:
     existing = _archive_in(folder, pin)
     if existing is not None:
         return existing
-    # An sdist first (it is what the maintainers publish as their source); a wheel holds the same
-    # Python files for the few projects that publish no sdist, or whose sdist pip cannot read the
-    # metadata of here (a Rust extension's). `--no-binary` names only the package: pip prepares an
-    # sdist's metadata, and with `:all:` it would build the build backend from source as well.
-    attempts = (["--no-binary", pin.name], ["--only-binary", ":all:"])
-    errors: list[str] = []
-    for binary_option in attempts:
-        with tempfile.TemporaryDirectory(dir=folder) as landing:
-            command = [
-                sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                "--disable-pip-version-check", *binary_option, "--dest", landing, pin.requirement,
-            ]  # fmt: skip
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            archive = _archive_in(Path(landing), pin)
-            if done.returncode == 0 and archive is not None:
-                target = folder / archive.name
-                os.replace(archive, target)
-                return target
-            last_line = (done.stderr.strip().splitlines() or ["no archive"])[-1]
-            errors.append(f"{' '.join(binary_option)}: {last_line}")
-    raise FetchError(f"{pin.requirement}: could not be downloaded ({'; '.join(errors)})")
+    # `--no-binary` names only the package: pip prepares an sdist's metadata, and with `:all:` it
+    # would build the build backend from source as well.
+    if pin.archive == "sdist":
+        binary_option = ["--no-binary", pin.name]
+    else:
+        binary_option = ["--only-binary", ":all:"]
+    with tempfile.TemporaryDirectory(dir=folder) as landing:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+            "--disable-pip-version-check", *binary_option, "--dest", landing, pin.requirement,
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        archive = _archive_in(Path(landing), pin)
+        if done.returncode == 0 and archive is not None:
+            target = folder / archive.name
+            os.replace(archive, target)
+            return target
+    errors = [line.strip() for line in done.stderr.splitlines() if "error" in line.lower()]
+    detail = errors[-1] if errors else f"pip exited {done.returncode} without a {pin.archive}"
+    raise FetchError(f"{pin.requirement}: could not download its {pin.archive} ({detail})")
 
 
 def _archive_in(folder: Path, pin: Pin) -> Path | None:
+    suffixes = (".whl",) if pin.archive == "wheel" else _SDIST_SUFFIXES
     # Index file names normalise the project name (`-` or `.` to `_`, sometimes lower case);
     # the version after it keeps `opentelemetry-instrumentation-aiohttp` from matching `..._server`.
     wanted = _normalised(f"{pin.name}-{pin.version}-")
     for candidate in sorted(folder.iterdir()):
         name = _normalised(candidate.name)
-        if name.startswith(wanted) and candidate.name.endswith(_ARCHIVE_SUFFIXES):
+        if name.startswith(wanted) and candidate.name.endswith(suffixes):
             return candidate
     return None
 

@@ -6,6 +6,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +27,9 @@ class Pin:
 
     name: str
     version: str
+    # What is downloaded. The sdist by default; a wheel for a project whose sdist pip cannot read
+    # without a compiler toolchain. Pinned, so every machine lints the same tree.
+    archive: Literal["sdist", "wheel"] = "sdist"
 
     @property
     def requirement(self) -> str:
@@ -49,10 +53,13 @@ def parse_pins(text: str) -> tuple[Pin, ...]:
             raise PinsError(f"a [[package]] without a valid name: {table!r}")
         if not (isinstance(version, str) and _NAME.fullmatch(version)):
             raise PinsError(f"{name}: a version is required, and pinned exactly")
+        archive = table.get("archive", "sdist")
+        if archive not in ("sdist", "wheel"):
+            raise PinsError(f'{name}: archive is "sdist" or "wheel", not {archive!r}')
         if name in seen:
             raise PinsError(f"{name} is listed twice")
         seen.add(name)
-        pins.append(Pin(name, version))
+        pins.append(Pin(name, version, archive))
     return tuple(pins)
 
 

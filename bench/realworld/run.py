@@ -26,7 +26,7 @@ from realworld.judgments import (
     load_judgments,
 )
 from realworld.lint import Finding, LintError, lint_project
-from realworld.pins import Pin, PinsError, load_pins
+from realworld.pins import PACKAGES_FILE, Pin, PinsError, load_pins
 from realworld.precision import render_table, rule_modes, tally
 from realworld.sampling import SAMPLE_SIZE, sample
 
@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where releases are downloaded and unpacked (default: {DEFAULT_CACHE})",
     )
     parser.add_argument(
+        "--pins",
+        type=Path,
+        default=PACKAGES_FILE,
+        help="the list of pinned packages (default: packages.toml beside this script)",
+    )
+    parser.add_argument(
         "--judgments",
         type=Path,
         default=JUDGMENTS_FOLDER,
@@ -81,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
-        pins = _selected(load_pins(), arguments.package)
+        pins = _selected(load_pins(arguments.pins), arguments.package)
     except (PinsError, OSError) as error:
-        print(f"realworld: error: packages.toml: {error}", file=sys.stderr)
+        print(f"realworld: error: {arguments.pins}: {error}", file=sys.stderr)
         return EXIT_BROKEN
     results: list[PackageResult] = []
     problems: list[str] = []
