@@ -1,0 +1,1 @@
+"""The real-world precision harness: otel-lint on pinned releases, compared with judgments."""
