@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from otel_lint.catalogue.model import load_rules
+from otel_lint.checks import fixable
 from otel_lint.cli import main
 from otel_lint.conventions.registry import load_registry
 from otel_lint.engine.analysis import analyze_text
@@ -50,7 +51,7 @@ def check(*argv: str | Path) -> tuple[int, list[dict[str, object]], str]:
 
 def _examples() -> tuple[list[str], list[str]]:
     rules = load_rules()
-    fixable = [e.code for r in rules if r.fixable for e in r.examples.invalid if e.fixed and e.code]
+    fixable = [e.code for r in rules if fixable(r.code, r.fix) for e in r.examples.invalid if e.fixed and e.code]
     others = [e.code for r in rules for e in (*r.examples.invalid, *r.examples.valid) if e.code]
     return sorted(set(fixable)), sorted(set(others) - set(fixable))
 

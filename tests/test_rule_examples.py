@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from otel_lint.catalogue.files import rules_directory
 from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
+from otel_lint.checks import all_checks, check, fixable
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
 from otel_lint.engine.results import resolve
@@ -143,3 +145,65 @@ def test_the_engines_rules_are_remembered_and_a_damaged_entry_is_read_around(
     for damage in (b"\x80\x04garbage", b"", pickle.dumps(("not", "rules"))):
         entry.write_bytes(damage)
         assert engine_rules.__wrapped__() == expected
+
+
+# --- one identity per rule: the YAML, its check and its snapshot agree -------------------------
+
+_SNAPSHOTS = Path(__file__).parent / "rule_snapshots"
+_UPDATE = os.environ.get("OTEL_LINT_UPDATE_SNAPSHOTS") == "1"
+
+
+def _snapshot(rule: Rule, registry: Registry) -> str:
+    """What the rule reports on each of its flagged examples: position, message and fix."""
+    lines = [
+        f"# {rule.code} {rule.name}: the findings of each flagged example, in order.",
+        "# Regenerate with OTEL_LINT_UPDATE_SNAPSHOTS=1 and read the diff before committing.",
+    ]
+    for number, example in enumerate(rule.examples.invalid, start=1):
+        lines.append(f"invalid {number}")
+        for finding in lint_example(example, registry):
+            mark = " [*]" if finding.fix is not None else ""
+            lines.append(
+                f"  {finding.path}:{finding.line}:{finding.column}-{finding.end_line}:"
+                f"{finding.end_column} {finding.code}{mark} {finding.message}"
+            )
+            if finding.fix is not None:
+                lines.append(
+                    f"    fix {finding.fix.line}:{finding.fix.column}: {finding.fix.content!r}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
+def test_flagged_examples_match_their_snapshot(rule: Rule, registry: Registry) -> None:
+    """Messages and positions, not only counts: a changed message or a shifted span shows as a
+    diff against ``tests/rule_snapshots/<code>.txt``."""
+    path = _SNAPSHOTS / f"{rule.code}.txt"
+    actual = _snapshot(rule, registry)
+    if _UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(actual)
+    assert path.exists(), f"no snapshot for {rule.code}: run with OTEL_LINT_UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text()
+
+
+def test_every_snapshot_belongs_to_a_rule() -> None:
+    assert {path.stem for path in _SNAPSHOTS.glob("*.txt")} == {rule.code for rule in RULES}
+
+
+def test_every_check_is_registered_under_a_rule_code_that_has_a_file() -> None:
+    assert set(all_checks()) <= {rule.code for rule in RULES}
+    with pytest.raises(ValueError, match="rule code"):
+        check("deprecated_attribute_key")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
+def test_fixable_is_declared_where_the_examples_show_fixes(rule: Rule, registry: Registry) -> None:
+    """A rule is fixable (its YAML has a ``fix`` template or its check says ``fixes=True``)
+    exactly when its examples document a fix, and no finding of an unfixable rule carries one."""
+    documented = any(example.fixed is not None for example in rule.examples.invalid)
+    assert fixable(rule.code, rule.fix) == documented
+    if not documented:
+        for example in rule.examples.invalid:
+            fixed = [f for f in lint_example(example, registry) if f.fix is not None]
+            assert fixed == [], f"{rule.code} fixes without declaring it: {fixed}"

@@ -205,12 +205,13 @@ def _run_clean() -> int:
 
 def _run_rules() -> int:
     from otel_lint.catalogue.model import load_rules
+    from otel_lint.checks import fixable
 
     rules = load_rules()
     width = max(len(rule.name) for rule in rules)
     print(f"{'code':<7} {'name':<{width}} {'severity':<8} fix  family")
     for rule in rules:
-        fix = "yes" if rule.fixable else "no"
+        fix = "yes" if fixable(rule.code, rule.fix) else "no"
         print(
             f"{rule.code:<7} {rule.name:<{width}} {rule.severity.value:<8} {fix:<4} {rule.family}"
         )
@@ -219,6 +220,7 @@ def _run_rules() -> int:
 
 def _run_rule(code: str) -> int:
     from otel_lint.catalogue.model import load_rules
+    from otel_lint.checks import fixable
 
     rule = next((r for r in load_rules() if r.code == code or r.name == code.lower()), None)
     if rule is None:
@@ -243,7 +245,7 @@ def _run_rule(code: str) -> int:
             for e in rule.examples.valid
         ),
     ]
-    if rule.fixable:
+    if fixable(rule.code, rule.fix):
         parts.insert(1, "Fixable with `--fix`.")
     print("\n\n".join(parts))
     return EXIT_CLEAN

@@ -84,7 +84,6 @@ class CheckedRule:
     constraints: dict[str, Any] | None = None
     utils: dict[str, Any] | None = None
     transform: dict[str, Any] | None = None
-    check: str | None = None
     fix: str | None = None
     requires: tuple[str, ...] = ()
     prefilter: tuple[str, ...] | None = None
@@ -102,7 +101,6 @@ class CheckedRule:
             constraints=rule.constraints,
             utils=rule.utils,
             transform=rule.transform,
-            check=rule.check,
             fix=rule.fix,
             requires=tuple(rule.requires),
             prefilter=None if rule.prefilter is None else tuple(rule.prefilter),

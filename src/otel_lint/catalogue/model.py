@@ -1,8 +1,8 @@
 """The rule files: one YAML document per rule, validated into a typed, frozen model.
 
 A rule file is the one place a rule is described: its documentation, the ast-grep rule that
-finds candidates, the optional Python check that judges them, its fix, and its examples (which
-the test suite runs).
+finds candidates, its fix template, and its examples (which the test suite runs). The Python check
+that judges candidates, if any, is found by the rule's code (``otel_lint.checks``).
 """
 
 from __future__ import annotations
@@ -96,8 +96,6 @@ class Rule(_Strict):
     constraints: dict[str, Any] | None = None
     utils: dict[str, Any] | None = None
     transform: dict[str, Any] | None = None
-    #: The Python check (a name in ``otel_lint.checks``) that judges each candidate.
-    check: str | None = None
     #: An ast-grep fix template applied to the matched node where the check does not give one.
     fix: str | None = None
     #: Facts the project must have (``fact``) or lack (``!fact``) for a candidate to be reported.
@@ -116,13 +114,6 @@ class Rule(_Strict):
     @property
     def family(self) -> str:
         return FAMILIES.get(self.code[3], "other")
-
-    @property
-    def fixable(self) -> bool:
-        return self.fix is not None or (self.check is not None and self.check_fixes)
-
-    #: Whether the named check can produce fixes (declared so docs can say so).
-    check_fixes: bool = False
 
     def may_report(self, text: str, looked_up: dict[str, bool] | None = None) -> bool:
         """Whether the rule can report anything in a file with this text (its prefilter)."""

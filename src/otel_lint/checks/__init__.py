@@ -1,15 +1,16 @@
 """Python judgement for rules that need more than syntax.
 
-A rule file names a check (``check: deprecated_attribute``); the engine calls it with each node
-the rule's ast-grep pattern matched and the file's context, and reports one finding per verdict.
-Checks live in the modules of this package, one module per family, and register themselves with
-``@check("name")``. They never import or run the code being checked.
+A rule has one identity, its code. Its check registers under that code (``@check("OTL401")``);
+the engine calls it with each node the rule's ast-grep pattern matched and the file's context,
+and reports one finding per verdict. A rule without a check reports every match. Checks live in
+the modules of this package, one module per family, and never import or run the code they judge.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,27 +75,47 @@ class Verdict:
 
 
 Check = Callable[[SgNode, FileContext], Iterable[Verdict]]
-_CHECKS: dict[str, Check] = {}
 
 
-def check(name: str) -> Callable[[Check], Check]:
-    """Register a check under the name rule files use."""
+@dataclass(frozen=True)
+class RegisteredCheck:
+    """A rule's check, and whether its verdicts carry fixes (the one place that says so)."""
+
+    judge: Check
+    fixes: bool = False
+
+
+_CHECKS: dict[str, RegisteredCheck] = {}
+_RULE_CODE = re.compile(r"^OTL\d{3}$")
+
+
+def check(code: str, *, fixes: bool = False) -> Callable[[Check], Check]:
+    """Register the check of the rule ``code``; ``fixes`` declares that its verdicts fix."""
+    if not _RULE_CODE.match(code):
+        raise ValueError(f"a check registers under a rule code such as OTL401, not {code!r}")
 
     def register(function: Check) -> Check:
-        if name in _CHECKS:
-            raise ValueError(f"two checks are named {name!r}")
-        _CHECKS[name] = function
+        if code in _CHECKS:
+            raise ValueError(f"two checks register for {code}")
+        _CHECKS[code] = RegisteredCheck(function, fixes)
         return function
 
     return register
 
 
 @cache
-def all_checks() -> dict[str, Check]:
-    """Every registered check, after importing each module of this package once."""
+def all_checks() -> dict[str, RegisteredCheck]:
+    """Every registered check by rule code, after importing each module of this package once."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
     return dict(_CHECKS)
+
+
+def fixable(code: str, template: str | None) -> bool:
+    """Whether the rule ``code`` can fix what it finds: its YAML gives an ast-grep ``fix``
+    template, or its check declares ``fixes=True``."""
+    registered = all_checks().get(code)
+    return template is not None or (registered is not None and registered.fixes)
 
 
 def node_text(node: SgNode | None) -> str:

@@ -40,7 +40,7 @@ def _root_logger_names(root: SgNode) -> set[str]:
     return names
 
 
-@check("unbridged_logging_config")
+@check("OTL101")
 def unbridged_logging_config(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     """Keep the configuration calls that shape production logging (the rule requires no bridge)."""
     if is_test_file(context.path):
@@ -109,7 +109,7 @@ def _module_constant(name: SgNode, root: SgNode) -> SgNode | None:
     return bound[0] if statement is not None and statement.parent() == root else None
 
 
-@check("log_format_without_trace_id")
+@check("OTL102")
 def log_format_without_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     literal = _format_of(node)
     if literal is not None and literal.kind() == "identifier":
@@ -272,7 +272,7 @@ def _placeholder_verdicts(node: SgNode) -> Iterator[Verdict]:
         )
 
 
-@check("malformed_trace_id")
+@check("OTL103", fixes=True)
 def malformed_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if node.kind() == "call":
         yield from _call_verdicts(node)
@@ -287,7 +287,7 @@ def malformed_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
 _ID_KEY = re.compile(r"^(otel)?(trace|span)[_.]?id$", re.IGNORECASE)
 
 
-@check("ids_copied_per_log_call")
+@check("OTL104")
 def ids_copied_per_log_call(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     """One finding per log call that passes a trace or span id itself."""
     arguments = node.field("arguments")

@@ -509,7 +509,7 @@ def _prepares_argument(statement: SgNode) -> bool:
     )
 
 
-@check("span_around_instrumented_call")
+@check("OTL401")
 def span_around_instrumented_call(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans, body = _spans_of(node)
     spans = _opentelemetry_spans(spans, context)
@@ -658,7 +658,7 @@ def _named_after_route(name: str | None, routes: list[str]) -> bool:
     return any(name == route or name.endswith(f" {route}") for route in routes if route)
 
 
-@check("span_duplicates_server_span")
+@check("OTL402")
 def span_duplicates_server_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans = _opentelemetry_spans(_spans_of(node)[0], context)
     if not spans:
@@ -714,7 +714,7 @@ def _enclosing_current_span(statement: SgNode) -> _SpanItem | None:
     return None
 
 
-@check("span_nested_in_same_name")
+@check("OTL403")
 def span_nested_in_same_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans = _opentelemetry_spans(_with_spans(node), context)
     for position, span in enumerate(spans):
@@ -856,7 +856,7 @@ def _statements_before_end(statement: SgNode, ends: list[SgNode]) -> tuple[list[
     return skipped, False
 
 
-@check("span_not_ended")
+@check("OTL404")
 def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if method_name(node) != "start_span" or not _opentelemetry_spans(
         [_SpanItem(node, None)], context
@@ -1014,7 +1014,7 @@ def _span_around(clause: SgNode) -> list[_SpanItem]:
     return []
 
 
-@check("exception_swallowed_in_span")
+@check("OTL405")
 def exception_swallowed_in_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     spans = _opentelemetry_spans(_span_around(node), context)
     if not spans:

@@ -97,7 +97,7 @@ def _completed_elsewhere(call: SgNode, text: str) -> bool:
     return False
 
 
-@check("resource_without_service_name")
+@check("OTL501")
 def resource_without_service_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if "opentelemetry" not in context.text or _completed_elsewhere(node, context.text):
         return
@@ -173,7 +173,7 @@ def _span_attribute_keys(call: SgNode) -> Iterator[SgNode]:
             yield key
 
 
-@check("resource_attribute_on_span")
+@check("OTL502")
 def resource_attribute_on_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for key_node in _span_attribute_keys(node):
         key = _attribute_key(key_node)
@@ -210,7 +210,7 @@ def _exporter_class(value: SgNode, root: SgNode) -> str | None:
     return None
 
 
-@check("simple_processor_network_exporter")
+@check("OTL503")
 def simple_processor_network_exporter(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if is_test_file(context.path):
         return

@@ -165,7 +165,7 @@ def _replacement_hint(key: str, context: FileContext) -> str:
     return f" (`{attribute.constant}` from `{attribute.module}`)"
 
 
-@check("deprecated_attribute_key")
+@check("OTL301", fixes=True)
 def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if node.kind() == "string":
         yield from _attribute_key_verdicts(node, context, "OTL301")
@@ -191,17 +191,17 @@ def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Ver
     )
 
 
-@check("malformed_attribute_key")
+@check("OTL302")
 def malformed_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _attribute_key_verdicts(node, context, "OTL302")
 
 
-@check("near_miss_attribute_key")
+@check("OTL303")
 def near_miss_attribute_key(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _attribute_key_verdicts(node, context, "OTL303")
 
 
-@check("attribute_in_foreign_namespace")
+@check("OTL304")
 def attribute_in_foreign_namespace(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _attribute_key_verdicts(node, context, "OTL304")
 
@@ -283,7 +283,7 @@ def _joined(issues: list[NameIssue]) -> str:
     return "; ".join(issue.message for issue in issues)
 
 
-@check("metric_name")
+@check("OTL305")
 def metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     call = instrument_call(node)
     name = string_value(call.name) if call is not None else None
@@ -297,7 +297,7 @@ def metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
         yield Verdict(message=_joined(issues), node=call.name)
 
 
-@check("metric_unit")
+@check("OTL306")
 def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     call = instrument_call(node)
     if call is None:
@@ -332,7 +332,7 @@ def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield Verdict(message=message, node=call.unit or call.name)
 
 
-@check("semconv_metric_definition")
+@check("OTL307")
 def semconv_metric_definition(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     call = instrument_call(node)
     name = _metric_name(call.name, context) if call is not None else None
@@ -348,7 +348,7 @@ def semconv_metric_definition(node: SgNode, context: FileContext) -> Iterator[Ve
             yield Verdict(message=issue.message, node=target or call.name)
 
 
-@check("deprecated_metric_name")
+@check("OTL308")
 def deprecated_metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     call = instrument_call(node)
     name = _metric_name(call.name, context) if call is not None else None

@@ -210,7 +210,7 @@ def _name_verdict(
         yield Verdict(message=f"{what} is high-cardinality: {reason}; {advice}", node=name)
 
 
-@check("span_name_cardinality")
+@check("OTL201")
 def span_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _name_verdict(
         call_argument(node, 0, "name"),
@@ -220,7 +220,7 @@ def span_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdic
     )
 
 
-@check("instrument_name_cardinality")
+@check("OTL203")
 def instrument_name_cardinality(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     yield from _name_verdict(
         call_argument(node, 0, "name"),
@@ -245,7 +245,7 @@ def metric_value_judgement(item: AttributeValue, bounded: tuple[str, ...]) -> Ju
     return judgement
 
 
-@check("unbounded_metric_attribute")
+@check("OTL202")
 def unbounded_metric_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     bounded: tuple[str, ...] | None = None
     for item in attribute_values(node, context):
@@ -272,7 +272,7 @@ _PAYLOAD_KEY_WORDS = frozenset({"body", "payload", "headers"})
 _CONTENT_NAMESPACES = ("gen_ai.",)
 
 
-@check("raw_payload_attribute")
+@check("OTL204")
 def raw_payload_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for item in attribute_values(node, context):
         if item.signal not in (Signal.SPAN, Signal.EVENT) or sensitive_reason(item) is not None:
@@ -486,7 +486,7 @@ def sensitive_reason(item: AttributeValue) -> str | None:
     return None
 
 
-@check("sensitive_attribute")
+@check("OTL205")
 def sensitive_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for item in attribute_values(node, context):
         reason = sensitive_reason(item)
@@ -531,7 +531,7 @@ def dropped_type(value: SgNode) -> str | None:
     return None
 
 
-@check("dropped_attribute_type")
+@check("OTL206")
 def dropped_attribute_type(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for item in attribute_values(node, context):
         if item.signal is Signal.LOG or payload_reason(item.value) is not None:

@@ -219,7 +219,8 @@ def analyze_text(
     findings: list[Finding] = []
     seen: dict[tuple[str, str], int] = {}
     for rule, matches in zip(rules, candidates(root, text, rules), strict=True):
-        judge = checks[rule.check] if rule.check else None
+        registered = checks.get(rule.code)
+        judge = registered.judge if registered else None
         for match in matches:
             if deadline is not None:
                 deadline.check()
