@@ -52,7 +52,7 @@ def environment_digest(package: Path, rules: Path, registry: str) -> str:
     return digest.hexdigest()
 
 
-def _key(parts: Sequence[str], data: bytes = b"") -> str:
+def key_of(parts: Sequence[str], data: bytes = b"") -> str:
     digest = hashlib.blake2b(digest_size=16)
     for part in (environment_key(), *parts):
         # surrogateescape: a file name that is not valid UTF-8 (b"\xff.py") is still a key.
@@ -65,4 +65,4 @@ def _key(parts: Sequence[str], data: bytes = b"") -> str:
 def keyed_path(kind: str, *parts: str) -> Path:
     """Where an entry of ``kind`` (``context``, ``config``, ``rules``) keyed by ``parts`` and the
     environment lives: anything otel-lint's code, rules or registry decide is keyed by them too."""
-    return cache_directory() / kind / f"{_key(parts)}.pickle"
+    return cache_directory() / kind / f"{key_of(parts)}.pickle"

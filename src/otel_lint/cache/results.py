@@ -13,26 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from otel_lint.cache.keys import _key
+from otel_lint.cache.keys import key_of
 from otel_lint.cache.store import cache_directory, read_pickled, write_pickled
 from otel_lint.engine.results import FileResult
 
 if TYPE_CHECKING:
     from otel_lint.checks import CheckSettings
-    from otel_lint.engine.workers import Job
     from otel_lint.project.discovery import Target
 
-_T = TypeVar("_T")
 
-
-def entry_path(job: Job, data: bytes) -> Path:
-    return _entry_path(job.target.label, job.codes, job.settings, data)
-
-
-def _entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data: bytes) -> Path:
-    name = _key((label, repr(codes), repr(settings)), data)
+def entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data: bytes) -> Path:
+    """Where the result of checking ``data`` as ``label`` with these codes and settings lives."""
+    name = key_of((label, repr(codes), repr(settings)), data)
     return cache_directory() / "results" / name[:2] / name
 
 
@@ -58,7 +52,7 @@ def cached_results(
             data = target.path.read_bytes()
         except OSError:
             continue
-        result = load(_entry_path(target.label, codes, settings, data))
+        result = load(entry_path(target.label, codes, settings, data))
         if result is not None:
             found[target.label] = result
     return found

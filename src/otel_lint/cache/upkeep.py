@@ -30,7 +30,7 @@ FOLDERS = ("results", "context", "config", "rules")
 MARKER = "last-pruned"
 
 
-# The names otel-lint gives what it writes (``cache.keys._key`` is 32 hex digits), and the
+# The names otel-lint gives what it writes (``cache.keys.key_of`` is 32 hex digits), and the
 # temporaries ``write_atomically`` makes beside them (``.<name>.<random>.tmp``). Nothing else in
 # the directory is ever removed.
 _HEX = "[0-9a-f]{32}"

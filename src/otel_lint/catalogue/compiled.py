@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from otel_lint.findings import Severity
-
-if TYPE_CHECKING:
-    from otel_lint.catalogue.model import Rule
 
 
 def contains_any(
@@ -72,6 +69,42 @@ class Narrowing:
     rule: dict[str, Any]
 
 
+class _Narrowed(Protocol):
+    @property
+    def absent(self) -> Sequence[str]: ...
+    @property
+    def rule(self) -> dict[str, Any]: ...
+
+
+class RuleSource(Protocol):
+    """What the engine's view is made from: a validated rule file (``catalogue.model.Rule``)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def rule(self) -> dict[str, Any] | None: ...
+    @property
+    def constraints(self) -> dict[str, Any] | None: ...
+    @property
+    def utils(self) -> dict[str, Any] | None: ...
+    @property
+    def transform(self) -> dict[str, Any] | None: ...
+    @property
+    def fix(self) -> str | None: ...
+    @property
+    def requires(self) -> Sequence[str]: ...
+    @property
+    def prefilter(self) -> Sequence[str] | None: ...
+    @property
+    def narrowing(self) -> _Narrowed | None: ...
+
+
 @dataclass(frozen=True)
 class CheckedRule:
     """One rule as the engine runs it (see ``catalogue.model.Rule`` for what each field means)."""
@@ -90,7 +123,7 @@ class CheckedRule:
     narrowing: Narrowing | None = None
 
     @classmethod
-    def of(cls, rule: Rule) -> CheckedRule:
+    def of(cls, rule: RuleSource) -> CheckedRule:
         narrowing = rule.narrowing
         return cls(
             code=rule.code,
@@ -140,15 +173,15 @@ class CheckedRule:
 
 #: Each validated rule model converted, by id; the entry keeps the model alive, so its id stays
 #: its own. (Not a cached property: pydantic's model_copy would carry it over to a changed copy.)
-_CHECKED: dict[int, tuple[Rule, CheckedRule]] = {}
+_CHECKED: dict[int, tuple[RuleSource, CheckedRule]] = {}
 
 
-def checked(rules: Sequence[Rule | CheckedRule]) -> list[CheckedRule]:
+def checked(rules: Sequence[RuleSource | CheckedRule]) -> list[CheckedRule]:
     """The engine's view of ``rules``: validated rule models are converted, once each."""
     return [rule if isinstance(rule, CheckedRule) else checked_rule(rule) for rule in rules]
 
 
-def checked_rule(rule: Rule) -> CheckedRule:
+def checked_rule(rule: RuleSource) -> CheckedRule:
     known = _CHECKED.get(id(rule))
     if known is None:
         known = _CHECKED[id(rule)] = (rule, CheckedRule.of(rule))

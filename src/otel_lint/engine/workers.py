@@ -65,7 +65,7 @@ def check_file(job: Job) -> FileResult:
                 reason = error.strerror or str(error)
                 return FileResult(label, findings=(unreadable(label, reason),))
             if job.use_cache:
-                entry = result_cache.entry_path(job, data)
+                entry = result_cache.entry_path(job.target.label, job.codes, job.settings, data)
                 cached = result_cache.load(entry)
                 if cached is not None:
                     return cached
