@@ -11,7 +11,7 @@ import yaml
 from realworld.judgments import Comparison, Verdict
 from realworld.lint import Finding
 
-RULES_FOLDER = Path(__file__).resolve().parents[2] / "rules"
+RULES_FOLDER = Path(__file__).resolve().parents[2] / "src" / "otel_lint" / "catalogue" / "rules"
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pathspec
 
 from otel_lint.cache import results as result_cache
 from otel_lint.cache.upkeep import prune_when_due
-from otel_lint.catalogue.files import rule_codes
+from otel_lint.catalogue.files import preview_codes, rule_codes
 from otel_lint.checks import CheckSettings
 from otel_lint.config.loader import find_config, project_root, read_config_file
 from otel_lint.config.settings import Settings
@@ -53,6 +53,8 @@ class RunOptions:
     follow_symlinks: bool | None = None
     #: Seconds per started MiB of source; 0 for no limit.
     file_time_limit: float | None = None
+    #: Run the rules in preview too (None: as the configuration says).
+    preview: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class RunOutcome:
     baselined: int = 0
     #: The facts of the projects whose findings depended on facts (others are not collected).
     facts: frozenset[str] = field(default_factory=frozenset)
+    #: Things the user should know that are not findings (a selected rule that did not run).
+    notes: tuple[str, ...] = ()
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -100,18 +104,34 @@ def _ignores(code: str, selectors: Sequence[str]) -> bool:
     return _specificity(code, selectors) >= least
 
 
-def enabled_codes(codes: Sequence[str], select: Sequence[str], ignore: Sequence[str]) -> list[str]:
+def enabled_codes(
+    codes: Sequence[str],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    preview: frozenset[str] = frozenset(),
+) -> list[str]:
     """Codes that are on: the most specific selector wins, as in ruff (OTL2 + ignore OTL201).
 
     OTL000 is on whatever ``select`` says, unless ``ignore`` names its family (``_ignores``) and
-    no more specific selector turns it back on.
+    no more specific selector turns it back on. The codes in ``preview`` (the rules in preview,
+    when preview is off) are never on: as in ruff, selecting one does not run it.
     """
     unreadable = results.UNREADABLE
     off = _ignores(unreadable, ignore) and (
         _specificity(unreadable, ignore) >= _specificity(unreadable, select)
     )
     first = [] if off else [unreadable]
-    return first + [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+    on = [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+    return first + [c for c in on if c not in preview]
+
+
+def preview_notes(select: Sequence[str], preview: frozenset[str]) -> tuple[str, ...]:
+    """What to tell a user who named a rule in preview while preview is off."""
+    named = sorted(code for code in preview if code in select)
+    return tuple(
+        f"{code} is in preview and did not run: add --preview (or `preview = true`) to run it"
+        for code in named
+    )
 
 
 def _start(paths: Sequence[Path]) -> Path:
@@ -299,7 +319,9 @@ def run_lint(options: RunOptions) -> RunOutcome:
     select = list(options.select) if options.select is not None else list(settings.select)
     select += [*settings.extend_select, *options.extend_select]
     ignore = [*settings.ignore, *options.ignore]
-    codes = set(enabled_codes(rule_codes(), select, ignore))
+    use_preview = options.preview if options.preview is not None else settings.preview
+    held_back = frozenset() if use_preview else preview_codes()
+    codes = set(enabled_codes(rule_codes(), select, ignore, held_back))
     codes_run = [code for code in rule_codes() if code in codes]
     check_settings = CheckSettings(tuple(settings.namespaces), tuple(settings.bounded))
     follow = (
@@ -369,4 +391,5 @@ def run_lint(options: RunOptions) -> RunOutcome:
         baseline_written=written,
         baselined=baselined,
         facts=resolved.facts,
+        notes=preview_notes(select, held_back),
     )

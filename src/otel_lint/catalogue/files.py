@@ -26,6 +26,25 @@ def rules_directory() -> Path:
     return Path(__file__).with_name("rules")
 
 
+#: A rule file's top-level ``preview:`` key (the model validates what follows it).
+_PREVIEW_KEY = re.compile(rb"^preview:", re.MULTILINE)
+
+
+@lru_cache(maxsize=4)
+def preview_codes(directory: Path | None = None) -> frozenset[str]:
+    """The codes of the rules in preview: their files have a top-level ``preview:`` key.
+
+    Read as text, not as YAML, so choosing the codes of a run never loads the YAML parser; a test
+    checks that this agrees with the validated rules.
+    """
+    folder = directory or rules_directory()
+    return frozenset(
+        code
+        for code in rule_codes(folder)
+        if _PREVIEW_KEY.search((folder / f"{code}.yaml").read_bytes())
+    )
+
+
 @lru_cache(maxsize=4)
 def rule_codes(directory: Path | None = None) -> tuple[str, ...]:
     """The codes of the rule files in ``directory`` (the shipped rules by default), sorted."""

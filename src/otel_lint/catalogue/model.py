@@ -83,6 +83,29 @@ class Narrowing(_Strict):
     rule: dict[str, Any] = Field(min_length=1)
 
 
+class Preview(_Strict):
+    """Why a rule is in preview: how often it was right on code nobody here wrote.
+
+    Counts come from ``bench/realworld`` (judged findings on pinned packages); a rule below 90%
+    judged true stays off unless preview is turned on.
+    """
+
+    #: Findings judged by reading the code around them; how many were right and how many wrong
+    #: (the rest were debatable).
+    judged: int = Field(ge=0)
+    right: int = Field(ge=0)
+    wrong: int = Field(ge=0)
+    #: When and on what it was measured, e.g. "2026-12-07, 31 packages".
+    measured: str
+    #: What it still gets wrong.
+    still_wrong: str
+
+    @property
+    def precision(self) -> float:
+        decided = self.right + self.wrong
+        return self.right / decided if decided else 0.0
+
+
 class Rule(_Strict):
     """One rule of the catalogue."""
 
@@ -110,6 +133,8 @@ class Rule(_Strict):
     #: candidates the check never reports in such a file.
     narrowing: Narrowing | None = None
     examples: RuleExamples
+    #: Set for a rule that is off unless preview is on (``--preview`` / ``preview = true``).
+    preview: Preview | None = None
 
     @property
     def family(self) -> str:

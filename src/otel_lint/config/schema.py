@@ -55,6 +55,8 @@ class SettingsTable(BaseModel):
     follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
     file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
+    #: Run the rules in preview too.
+    preview: bool = Field(default=False, strict=True)
 
     _validate_select = field_validator("select", "ignore", "extend_select")(
         classmethod(lambda cls, v: _check_selectors(v))

@@ -39,6 +39,8 @@ class Settings:
     follow_symlinks: bool = False
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
     file_time_limit: float = 10.0
+    #: Run the rules in preview too (those right less than 9 times in 10 on real code).
+    preview: bool = False
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
