@@ -14,7 +14,6 @@ import contextlib
 import io
 import json
 import os
-import pickle
 import shutil
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from otel_lint.catalogue.model import load_rules
 from otel_lint.checks import CheckSettings
 from otel_lint.cli import main
 from otel_lint.engine import workers
+from otel_lint.cache.store import read_value
 from otel_lint.engine.results import FileResult
 from otel_lint.project.discovery import discover
 
@@ -374,7 +374,7 @@ def entries(cache: Path) -> dict[Path, int]:
 
 def assert_whole(cache: Path) -> None:
     for path in entries(cache):
-        assert isinstance(pickle.loads(path.read_bytes()), FileResult), path
+        assert isinstance(read_value(path, FileResult), FileResult), path
 
 
 def test_two_runs_at_once_give_the_same_findings_and_a_cache_a_third_uses(

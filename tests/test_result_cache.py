@@ -154,14 +154,15 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def remembered(cache: Path) -> dict[str, object]:
-    import pickle
+def remembered(cache: Path) -> dict[tuple[str, str], object]:
+    from otel_lint.cache.store import read_value
+    from otel_lint.project.context import Remembered
 
-    stored = list((cache / "context").glob("*.pickle"))
+    stored = list((cache / "context").glob("*.json"))
     if not stored:
         return {}
     (only,) = stored
-    value = pickle.loads(only.read_bytes())
+    value = read_value(only, Remembered)
     assert isinstance(value, dict)
     return value
 
@@ -189,15 +190,17 @@ def test_a_file_changed_just_now_is_read_again_next_time(
 
 
 def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: Path) -> None:
-    import pickle
+    import json
 
     cold = lint(project / "app.py")
-    (stored,) = (_isolated_cache / "context").glob("*.pickle")
+    (stored,) = (_isolated_cache / "context").glob("*.json")
+    telemetry = ["_python_facts", str(project / "telemetry.py")]
     for damage in (
         b"\x80\x04garbage",
-        pickle.dumps(["not", "a", "dict"]),
-        pickle.dumps({("_python_facts", str(project / "telemetry.py")): ("stamp", None)}),
-        pickle.dumps({("_python_facts", str(project / "telemetry.py")): ((1, 2, 3), frozenset({"log-bridge"}))}),
+        json.dumps(["not", "a", "dict"]).encode(),
+        json.dumps([[telemetry, ["stamp", None]]]).encode(),
+        json.dumps([[telemetry, [[1, 2, 3], ["log-bridge"]]]]).encode(),
+        json.dumps([[telemetry, [[1, 2, 3, True], ["log-bridge"]]]]).encode(),
     ):
         stored.write_bytes(damage)
         assert lint(project / "app.py") == cold

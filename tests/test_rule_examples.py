@@ -131,18 +131,19 @@ def test_rules_carry_only_the_utils_they_use() -> None:
 def test_the_engines_rules_are_remembered_and_a_damaged_entry_is_read_around(
     _isolated_cache: Path,
 ) -> None:
-    import pickle
+    import json
 
     from otel_lint.cache.rules import engine_rules
-    from otel_lint.catalogue.compiled import checked
+    from otel_lint.cache.store import read_value
+    from otel_lint.catalogue.compiled import CheckedRule, checked
 
     expected = tuple(checked(RULES))
     assert [r.matcher() for r in expected] == [r.matcher() for r in RULES]
     assert engine_rules.__wrapped__() == expected  # past the in-process memo: fills the cache
     (entry,) = (_isolated_cache / "rules").iterdir()
-    assert pickle.loads(entry.read_bytes()) == expected
+    assert read_value(entry, tuple[CheckedRule, ...]) == expected
     assert engine_rules.__wrapped__() == expected  # read from it
-    for damage in (b"\x80\x04garbage", b"", pickle.dumps(("not", "rules"))):
+    for damage in (b"\x80\x04garbage", b"", json.dumps(["not", "rules"]).encode(), b"[]"):
         entry.write_bytes(damage)
         assert engine_rules.__wrapped__() == expected
 

@@ -65,4 +65,4 @@ def key_of(parts: Sequence[str], data: bytes = b"") -> str:
 def keyed_path(kind: str, *parts: str) -> Path:
     """Where an entry of ``kind`` (``context``, ``config``, ``rules``) keyed by ``parts`` and the
     environment lives: anything otel-lint's code, rules or registry decide is keyed by them too."""
-    return cache_directory() / kind / f"{key_of(parts)}.pickle"
+    return cache_directory() / kind / f"{key_of(parts)}.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from otel_lint.cache.keys import key_of
-from otel_lint.cache.store import cache_directory, read_pickled, write_pickled
+from otel_lint.cache.store import cache_directory, read_value, write_value
 from otel_lint.engine.results import FileResult
 
 if TYPE_CHECKING:
@@ -31,11 +31,12 @@ def entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data
 
 
 def load(path: Path) -> FileResult | None:
-    return read_pickled(path, FileResult)
+    result: FileResult | None = read_value(path, FileResult)
+    return result
 
 
 def store(path: Path, result: FileResult) -> None:
-    write_pickled(path, result)
+    write_value(path, FileResult, result)
 
 
 def cached_results(

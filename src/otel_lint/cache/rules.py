@@ -6,7 +6,7 @@ import sys
 from functools import cache
 
 from otel_lint.cache.keys import keyed_path
-from otel_lint.cache.store import read_pickled, write_pickled
+from otel_lint.cache.store import read_value, write_value
 from otel_lint.catalogue.compiled import CheckedRule, checked
 
 
@@ -18,12 +18,12 @@ def engine_rules() -> tuple[CheckedRule, ...]:
     version. On a miss the rule files are read and validated (``catalogue.model.load_rules``).
     """
     entry = keyed_path("rules", str(sys.version_info[:3]))
-    remembered = read_pickled(entry, tuple)
-    if remembered is not None and all(isinstance(r, CheckedRule) for r in remembered):
+    remembered: tuple[CheckedRule, ...] | None = read_value(entry, tuple[CheckedRule, ...])
+    if remembered:
         return remembered
     # Here, not at the top: a run whose rules are remembered never imports pydantic or YAML.
     from otel_lint.catalogue.model import load_rules
 
     rules = tuple(checked(load_rules()))
-    write_pickled(entry, rules)
+    write_value(entry, tuple[CheckedRule, ...], rules)
     return rules

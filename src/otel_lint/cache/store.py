@@ -2,6 +2,7 @@
 
 Entries are written atomically (a temporary file renamed into place), so a concurrent or killed
 run leaves a whole entry or none; an entry that cannot be read is a miss, rebuilt by the caller.
+Entries are plain JSON checked against their types when read (``plain``), never pickles.
 This module imports nothing else of otel-lint: every layer that remembers something stores it
 here.
 """
@@ -9,15 +10,16 @@ here.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import pickle
 import tempfile
 import time
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
+
+from otel_lint.cache.plain import from_plain, to_plain
 
 DAY = 24 * 3600.0
-_T = TypeVar("_T")
 
 
 def cache_directory() -> Path:
@@ -56,16 +58,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def read_pickled(path: Path, kind: type[_T]) -> _T | None:
-    """The value pickled at ``path`` if it is a ``kind``; None if it is missing or damaged."""
+def read_value(path: Path, kind: Any) -> Any:
+    """The value of type ``kind`` stored at ``path``, or None if it is missing, damaged or of
+    another shape: whoever can write the cache can make a run slower, never run code."""
     try:
-        value = pickle.loads(read_entry(path))
-    except Exception:  # missing, truncated, from another version: rebuilt by the caller
-        return None
-    return value if isinstance(value, kind) else None
+        return from_plain(kind, json.loads(read_entry(path)))
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None  # missing, truncated, planted, from another version: rebuilt by the caller
 
 
-def write_pickled(path: Path, value: object) -> None:
-    """Store ``value`` at ``path`` atomically; an unwritable cache only costs time."""
-    with contextlib.suppress(OSError):
-        write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+def write_value(path: Path, kind: Any, value: object) -> None:
+    """Store ``value`` (of type ``kind``) at ``path`` atomically as JSON; an unwritable cache
+    only costs time."""
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        data = json.dumps(to_plain(kind, value), ensure_ascii=True, separators=(",", ":"))
+        write_atomically(path, data.encode("ascii"))

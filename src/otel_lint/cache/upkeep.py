@@ -37,7 +37,10 @@ _HEX = "[0-9a-f]{32}"
 _NAMES = {
     "": re.compile(r"semconv-\d+-[^/]+-[0-9a-f]+\.json"),
     "results": re.compile(f"[0-9a-f]{{2}}/{_HEX}"),
-    **{folder: re.compile(f"{_HEX}\\.pickle") for folder in FOLDERS if folder != "results"},
+    # .pickle: what otel-lint wrote before its entries were JSON, pruned and cleaned all the same.
+    **{
+        folder: re.compile(f"{_HEX}\\.(?:json|pickle)") for folder in FOLDERS if folder != "results"
+    },
 }
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.[^./]+\.tmp")
 

@@ -22,20 +22,20 @@ def parse_settings(table: Any, source: str) -> Settings:
     if not table:
         return Settings()
     from otel_lint.cache.keys import keyed_path
-    from otel_lint.cache.store import read_pickled, write_pickled
+    from otel_lint.cache.store import read_value, write_value
 
     try:
         entry = keyed_path("config", json.dumps(table, sort_keys=True, ensure_ascii=False))
     except (TypeError, ValueError):  # TOML dates and times: validated every time
         entry = None
-    remembered = read_pickled(entry, Settings) if entry is not None else None
+    remembered: Settings | None = read_value(entry, Settings) if entry is not None else None
     if remembered is not None:
         return remembered
     from otel_lint.config.schema import validate
 
     settings = validate(table, source)
     if entry is not None:
-        write_pickled(entry, settings)
+        write_value(entry, Settings, settings)
     return settings
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from otel_lint.cache.keys import keyed_path
-from otel_lint.cache.store import read_pickled, write_pickled
+from otel_lint.cache.store import read_value, write_value
 from otel_lint.project import facts as project_facts
 from otel_lint.project.discovery import walk
 from otel_lint.project.source import UnreadableSource, decode_source, parser_text
@@ -39,7 +39,7 @@ def context_facts(
     """Facts from the files under ``root`` that are not in ``checked``, and its deployment files."""
     root = root.absolute()
     store = keyed_path("context", os.fspath(root), repr(list(exclude))) if use_cache else None
-    remembered = (read_pickled(store, dict) or {}) if store is not None else {}
+    remembered: Remembered = (read_value(store, Remembered) or {}) if store is not None else {}
     now = time.time()
     kept: Remembered = {}
     found: set[str] = set()
@@ -50,7 +50,7 @@ def context_facts(
         if source not in checked_paths:
             found |= _facts(source, _python_facts, remembered, kept, now)
     if store is not None and kept != remembered:
-        write_pickled(store, kept)
+        write_value(store, Remembered, kept)
     return found
 
 
