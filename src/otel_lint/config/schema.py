@@ -6,7 +6,7 @@ Imported only when a table's contents were not seen (and remembered) before.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,6 +55,8 @@ class SettingsTable(BaseModel):
     follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
     file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
+    #: What the project is; unset: decided from its files (see ``project.facts.is_library``).
+    kind: Literal["application", "library"] | None = None
 
     _validate_select = field_validator("select", "ignore", "extend_select")(
         classmethod(lambda cls, v: _check_selectors(v))

@@ -39,6 +39,9 @@ class Settings:
     follow_symlinks: bool = False
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
     file_time_limit: float = 10.0
+    #: What the project is, ``"application"`` or ``"library"``; unset (None): decided from the
+    #: project's files (``project.facts.is_library``). Application rules judge applications only.
+    kind: str | None = None
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
