@@ -23,6 +23,7 @@ from otel_lint.checks.instrumented_libraries import (
 from otel_lint.checks.syntax.calls import (
     call_arguments,
     call_receiver,
+    callee_name,
     keyword_argument,
     method_name,
 )
@@ -925,6 +926,8 @@ _NON_FAILURES = frozenset(
         "NotImplementedError",
         "CancelledError",
         "GeneratorExit",
+        # How a person stops a sample's or a CLI's loop: an intended exit, not a failure.
+        "KeyboardInterrupt",
     }
 )
 
@@ -1000,6 +1003,91 @@ def _records_failure(block: SgNode, spans: list[_SpanItem], caught: str | None) 
     return False
 
 
+_SPAN_RECEIVER = re.compile(r"(^|[._])span$|get_current_span\(\)$", re.IGNORECASE)
+
+
+def _touches_span(call: SgNode, targets: set[str]) -> bool:
+    """A call on the span (``span.set_attribute``), or one handed the span (a user hook,
+    ``_set_response_attributes(span, response)``)."""
+    receiver = _receiver_text(call)
+    if receiver in targets or _SPAN_RECEIVER.search(receiver):
+        return True
+    return any(
+        a.kind() == "identifier" and (a.text() in targets or _SPAN_RECEIVER.search(a.text()))
+        for a in call_arguments(call)
+    )
+
+
+#: Calls that read a value for an attribute rather than do the application's work.
+_READING_CALL = re.compile(
+    r"^_*(len|str|repr|int|float|bool|list|tuple|dict|sorted|getattr|hasattr|isinstance|type|get|"
+    r"items|keys|values|dumps|format|join|lower|upper|strip|(get|extract|parse|read)_\w+|\w*attributes?)$"
+)
+
+
+def _reads_only(value: SgNode) -> bool:
+    """Whether an expression only reads and converts values (no call doing other work)."""
+    calls = [value] if value.kind() == "call" else []
+    calls += list(_walk(value, frozenset({"call"})))
+    return all(_READING_CALL.match(callee_name(call)) for call in calls)
+
+
+def _telemetry_statements(statements: list[SgNode], targets: set[str]) -> bool:
+    """Whether ``statements`` only feed the span: calls that touch it, ``if`` / ``for`` around such
+    calls, and locals that such a later call reads. No return, yield or await: none of the
+    application's own work runs there."""
+    touched = False
+    pending_locals: set[str] = set()
+    for statement in statements:
+        kind = statement.kind()
+        if any(_walk(statement, frozenset({"return_statement", "yield", "await"}))):
+            return False
+        if kind == "pass_statement":
+            continue
+        if kind == "expression_statement":
+            inner = _named_children(statement)
+            value = inner[0] if inner else None
+            if value is not None and value.kind() == "assignment":
+                left = value.field("left")
+                right = value.field("right")
+                if left is None or left.kind() != "identifier" or right is None:
+                    return False
+                if not _reads_only(right):
+                    return False
+                pending_locals.add(left.text())
+                continue
+            if value is None or value.kind() != "call" or not _touches_span(value, targets):
+                return False
+            pending_locals -= {
+                a.text()
+                for a in _walk(value, frozenset({"identifier"}))
+                if a.text() in pending_locals
+            }
+            touched = True
+            continue
+        if kind in ("if_statement", "for_statement"):
+            blocks = [c for c in _walk(statement, frozenset({"block"}))]
+            nested = [b for b in blocks if any(a in blocks for a in b.ancestors())]
+            own = [b for b in blocks if b not in nested]
+            if not own or not all(_telemetry_statements(_statements(b), targets) for b in own):
+                return False
+            touched = True
+            continue
+        return False
+    return touched and not pending_locals
+
+
+def _best_effort_telemetry(clause: SgNode, spans: list[_SpanItem]) -> bool:
+    """An instrumentation's own attribute extraction or a user hook, guarded so that telemetry
+    never breaks the application: a failure there is not the operation's failure."""
+    statement = clause.parent()
+    if statement is None or statement.kind() != "try_statement":
+        return False
+    body = statement.field("body")
+    targets = {span.target for span in spans if span.target}
+    return body is not None and _telemetry_statements(_statements(body), targets)
+
+
 def _span_around(clause: SgNode) -> list[_SpanItem]:
     """The spans open around an except clause, nearest first, within its function."""
     for ancestor in clause.ancestors():
@@ -1024,6 +1112,8 @@ def exception_swallowed_in_span(node: SgNode, context: FileContext) -> Iterator[
         return
     body = node.field("body") or next((c for c in node.children() if c.kind() == "block"), None)
     if body is None or _records_failure(body, spans, _exception_name(node)):
+        return
+    if _best_effort_telemetry(node, spans):
         return
     name = _span_name(spans[0].call)
     label = f"span {name!r}" if name is not None else "the span"
