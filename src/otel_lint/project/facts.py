@@ -215,6 +215,10 @@ def python_facts(text: str, root: SgNode | None = None) -> set[str]:
     Without ``root`` the file is parsed here, and only if its text can show such facts.
     """
     facts = {fact for fact in text_facts(text) if not fact.startswith("instrumented:")}
+    # A Dockerfile or Procfile inside a Python string is a template the code writes (mlflow's
+    # docker_utils), not how this project runs: only Django's manage.py says so from Python.
+    if APPLICATION_SIGN in facts and "execute_from_command_line(" not in text:
+        facts.discard(APPLICATION_SIGN)
     if not any(trigger in text for trigger in _PYTHON_TRIGGERS):
         return facts
     if root is None:
