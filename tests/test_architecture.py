@@ -17,7 +17,8 @@ ARCHITECTURE = Path(__file__).parents[1] / "ARCHITECTURE.md"
 #: the layers before it, never one after. A module belongs to the longest prefix that names it,
 #: so the cache's modules each sit just above what they remember.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("otel_lint", "otel_lint.findings", "otel_lint.cache.store", "otel_lint.cache.upkeep"),
+    ("otel_lint", "otel_lint.findings"),
+    ("otel_lint.cache.plain", "otel_lint.cache.store", "otel_lint.cache.upkeep"),
     ("otel_lint.conventions",),
     ("otel_lint.catalogue",),
     ("otel_lint.cache.keys", "otel_lint.cache.rules"),

@@ -143,3 +143,46 @@ def test_otl503_exempts_test_files(
 ) -> None:
     found = lint_files(tmp_path, {path: SIMPLE_OTLP})
     assert codes(found) == ([("OTL503", path)] if flagged else [])
+
+
+# --- What the project is: application rules judge applications only ---------------------------
+
+LIBRARY_PYPROJECT = '[project]\nname = "acme-sdk"\n[build-system]\nrequires = ["hatchling"]\n'
+
+
+def test_a_packaged_project_that_nothing_deploys_is_a_library(tmp_path: Path) -> None:
+    files = {"pyproject.toml": LIBRARY_PYPROJECT, "acme_sdk/otel.py": CREATE}
+    assert lint_files(tmp_path, files) == []
+
+
+def test_a_dockerfile_that_runs_the_package_makes_it_an_application(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": LIBRARY_PYPROJECT,
+        "Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "-m", "acme_sdk"]\n',
+        "acme_sdk/otel.py": CREATE,
+    }
+    assert codes(lint_files(tmp_path, files)) == [("OTL501", "acme_sdk/otel.py")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"), [("application", [("OTL501", "acme_sdk/otel.py")]), ("library", [])]
+)
+def test_the_kind_setting_overrides_the_decision(
+    tmp_path: Path, kind: str, expected: list[tuple[str, str]]
+) -> None:
+    # A library by its files, an application by its setting; and the other way round.
+    dockerfile = 'FROM python:3.12-slim\nCMD ["python", "-m", "acme_sdk"]\n'
+    files = {
+        "pyproject.toml": f'{LIBRARY_PYPROJECT}[tool.otel-lint]\nkind = "{kind}"\n',
+        "acme_sdk/otel.py": CREATE,
+        **({"Dockerfile": dockerfile} if kind == "library" else {}),
+    }
+    assert codes(lint_files(tmp_path, files)) == expected
+
+
+def test_an_unknown_kind_is_a_configuration_error(tmp_path: Path) -> None:
+    from otel_lint.config.settings import ConfigError
+
+    files = {"pyproject.toml": '[tool.otel-lint]\nkind = "service"\n', "app.py": CREATE}
+    with pytest.raises(ConfigError, match="kind"):
+        lint_files(tmp_path, files)

@@ -13,9 +13,12 @@ REPOSITORY = Path(__file__).parents[1]
 
 
 def _every_pattern(text: str) -> set[str]:
-    """The facts as every regex finds them, searched in full (the behaviour before the gates)."""
+    """The facts as every regex finds them, searched in full (the behaviour before the gates).
+
+    The signs of a project's kind are read from the text as it is (``text_facts`` does too)."""
+    found = facts._kind_signs(text)
     text = facts.without_comment_lines(text)
-    found = {
+    found |= {
         f"instrumented:{facts.library_of(m.group(1))}" for m in facts._REQUIREMENT.finditer(text)
     }
     if facts._ZERO_CODE.search(text):

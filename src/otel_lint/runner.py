@@ -357,6 +357,8 @@ def run_lint(options: RunOptions) -> RunOutcome:
             else set()
         )
         context[folder] = shown | {f"instrumented:{name}" for name in settings.instrumentations}
+        if settings.kind is not None:
+            context[folder].add(f"kind:{settings.kind}")
     resolved, project_facts = _resolve_by_project(checked, targets, projects, context, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 

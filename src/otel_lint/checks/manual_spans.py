@@ -23,10 +23,12 @@ from otel_lint.checks.instrumented_libraries import (
 from otel_lint.checks.syntax.calls import (
     call_arguments,
     call_receiver,
+    callee_name,
     keyword_argument,
     method_name,
 )
 from otel_lint.checks.syntax.literals import string_value
+from otel_lint.project.facts import is_test_file
 
 _SPAN_STARTS = frozenset({"start_span", "start_as_current_span"})
 #: Where a nested function, lambda or class begins, code may run at another time: stop there.
@@ -660,6 +662,10 @@ def _named_after_route(name: str | None, routes: list[str]) -> bool:
 
 @check("OTL402")
 def span_duplicates_server_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    # A test app's handler opens its child span on purpose: the test asserts how it nests under
+    # the instrumentation's SERVER span.
+    if is_test_file(context.path):
+        return
     spans = _opentelemetry_spans(_spans_of(node)[0], context)
     if not spans:
         return
@@ -792,15 +798,67 @@ def _ownership_passes(use: SgNode, scope: SgNode) -> bool:
     return called_name != "set_span_in_context"
 
 
-def _is_span_method(statement: SgNode, span: str) -> bool:
-    """``span.set_attribute(...)`` and the like: calls the API promises never raise."""
-    if statement.kind() == "pass_statement":
+def _harmless_call(call: SgNode, span: str) -> bool:
+    """A call on the span (the API promises its methods never raise), a log call, or
+    ``set_span_in_context`` (builds a context, nothing else)."""
+    if _path(call_receiver(call), False) == span:
         return True
-    if statement.kind() != "expression_statement":
-        return False
-    inner = _named_children(statement)
-    call = inner[0] if inner else None
-    return call is not None and call.kind() == "call" and _path(call_receiver(call), False) == span
+    if callee_name(call) == "set_span_in_context":
+        return True
+    owner = _receiver_text(call)
+    return bool(owner) and _LOGGER_NAME.fullmatch(_last_name(owner)) is not None
+
+
+def _harmless_expression(expression: SgNode | None, span: str) -> bool:
+    """An expression whose every call is harmless (names, attributes and literals cannot raise
+    in any way worth an unended span)."""
+    if expression is None:
+        return True
+    calls = [expression] if expression.kind() == "call" else []
+    calls += list(_walk(expression, frozenset({"call"})))
+    return all(_harmless_call(call, span) for call in calls)
+
+
+def _is_span_method(statement: SgNode, span: str) -> bool:
+    """Statements that cannot skip the ``end()`` after them: ``span.set_attribute(...)`` and the
+    like, log calls, ``ctx = set_span_in_context(span)``, ``assert span.is_recording()``, and an
+    ``if`` on such a condition holding only such statements."""
+    kind = statement.kind()
+    if kind == "pass_statement":
+        return True
+    if kind == "expression_statement":
+        inner = _named_children(statement)
+        value = inner[0] if len(inner) == 1 else None
+        if value is not None and value.kind() == "assignment":
+            left = value.field("left")
+            return (
+                left is not None
+                and left.kind() == "identifier"
+                and left.text() != span
+                and _harmless_expression(value.field("right"), span)
+            )
+        return value is not None and value.kind() == "call" and _harmless_expression(value, span)
+    if kind == "assert_statement":
+        return all(_harmless_expression(part, span) for part in _named_children(statement))
+    if kind == "if_statement":
+        condition = statement.field("condition")
+        if not _harmless_expression(condition, span):
+            return False
+        for clause in _named_children(statement):
+            if clause == condition:
+                continue
+            if clause.kind() == "block":
+                block: SgNode | None = clause
+            elif clause.kind() in ("elif_clause", "else_clause"):
+                if not _harmless_expression(clause.field("condition"), span):
+                    return False
+                block = clause.field("consequence") or clause.field("body")
+            else:
+                return False
+            if not all(_is_span_method(s, span) for s in _statements(block)):
+                return False
+        return True
+    return False
 
 
 def _end_calls(scope: SgNode, span: str, after: int) -> list[SgNode]:
@@ -856,11 +914,35 @@ def _statements_before_end(statement: SgNode, ends: list[SgNode]) -> tuple[list[
     return skipped, False
 
 
+def _tracer_receiver(call: SgNode, context: FileContext) -> bool:
+    """Whether ``call``'s receiver is, as far as the file shows, a tracer: named like one
+    (``tracer``, ``get_tracer(...)``), or a name the file binds to something named like one.
+    Other objects have ``start_span`` methods that keep the span themselves (Prefect's
+    ``self._telemetry.start_span(...)`` stores it and ends it in ``end_span_on_success``)."""
+    receiver = _receiver_text(call)
+    if _TRACER_NAME.search(receiver):
+        return True
+    if not receiver:
+        return False
+    for assignment in context.root.find_all(kind="assignment"):
+        left, right = assignment.field("left"), assignment.field("right")
+        if (
+            left is not None
+            and right is not None
+            and left.text() == receiver
+            and _TRACER_NAME.search(right.text())
+        ):
+            return True
+    return False
+
+
 @check("OTL404")
 def span_not_ended(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     if method_name(node) != "start_span" or not _opentelemetry_spans(
         [_SpanItem(node, None)], context
     ):
+        return
+    if not _tracer_receiver(node, context):
         return
     name = _span_name(node)
     parent = node.parent()
@@ -925,6 +1007,8 @@ _NON_FAILURES = frozenset(
         "NotImplementedError",
         "CancelledError",
         "GeneratorExit",
+        # How a person stops a sample's or a CLI's loop: an intended exit, not a failure.
+        "KeyboardInterrupt",
     }
 )
 
@@ -1000,6 +1084,91 @@ def _records_failure(block: SgNode, spans: list[_SpanItem], caught: str | None) 
     return False
 
 
+_SPAN_RECEIVER = re.compile(r"(^|[._])span$|get_current_span\(\)$", re.IGNORECASE)
+
+
+def _touches_span(call: SgNode, targets: set[str]) -> bool:
+    """A call on the span (``span.set_attribute``), or one handed the span (a user hook,
+    ``_set_response_attributes(span, response)``)."""
+    receiver = _receiver_text(call)
+    if receiver in targets or _SPAN_RECEIVER.search(receiver):
+        return True
+    return any(
+        a.kind() == "identifier" and (a.text() in targets or _SPAN_RECEIVER.search(a.text()))
+        for a in call_arguments(call)
+    )
+
+
+#: Calls that read a value for an attribute rather than do the application's work.
+_READING_CALL = re.compile(
+    r"^_*(len|str|repr|int|float|bool|list|tuple|dict|sorted|getattr|hasattr|isinstance|type|get|"
+    r"items|keys|values|dumps|format|join|lower|upper|strip|(get|extract|parse|read)_\w+|\w*attributes?)$"
+)
+
+
+def _reads_only(value: SgNode) -> bool:
+    """Whether an expression only reads and converts values (no call doing other work)."""
+    calls = [value] if value.kind() == "call" else []
+    calls += list(_walk(value, frozenset({"call"})))
+    return all(_READING_CALL.match(callee_name(call)) for call in calls)
+
+
+def _telemetry_statements(statements: list[SgNode], targets: set[str]) -> bool:
+    """Whether ``statements`` only feed the span: calls that touch it, ``if`` / ``for`` around such
+    calls, and locals that such a later call reads. No return, yield or await: none of the
+    application's own work runs there."""
+    touched = False
+    pending_locals: set[str] = set()
+    for statement in statements:
+        kind = statement.kind()
+        if any(_walk(statement, frozenset({"return_statement", "yield", "await"}))):
+            return False
+        if kind == "pass_statement":
+            continue
+        if kind == "expression_statement":
+            inner = _named_children(statement)
+            value = inner[0] if inner else None
+            if value is not None and value.kind() == "assignment":
+                left = value.field("left")
+                right = value.field("right")
+                if left is None or left.kind() != "identifier" or right is None:
+                    return False
+                if not _reads_only(right):
+                    return False
+                pending_locals.add(left.text())
+                continue
+            if value is None or value.kind() != "call" or not _touches_span(value, targets):
+                return False
+            pending_locals -= {
+                a.text()
+                for a in _walk(value, frozenset({"identifier"}))
+                if a.text() in pending_locals
+            }
+            touched = True
+            continue
+        if kind in ("if_statement", "for_statement"):
+            blocks = [c for c in _walk(statement, frozenset({"block"}))]
+            nested = [b for b in blocks if any(a in blocks for a in b.ancestors())]
+            own = [b for b in blocks if b not in nested]
+            if not own or not all(_telemetry_statements(_statements(b), targets) for b in own):
+                return False
+            touched = True
+            continue
+        return False
+    return touched and not pending_locals
+
+
+def _best_effort_telemetry(clause: SgNode, spans: list[_SpanItem]) -> bool:
+    """An instrumentation's own attribute extraction or a user hook, guarded so that telemetry
+    never breaks the application: a failure there is not the operation's failure."""
+    statement = clause.parent()
+    if statement is None or statement.kind() != "try_statement":
+        return False
+    body = statement.field("body")
+    targets = {span.target for span in spans if span.target}
+    return body is not None and _telemetry_statements(_statements(body), targets)
+
+
 def _span_around(clause: SgNode) -> list[_SpanItem]:
     """The spans open around an except clause, nearest first, within its function."""
     for ancestor in clause.ancestors():
@@ -1024,6 +1193,8 @@ def exception_swallowed_in_span(node: SgNode, context: FileContext) -> Iterator[
         return
     body = node.field("body") or next((c for c in node.children() if c.kind() == "block"), None)
     if body is None or _records_failure(body, spans, _exception_name(node)):
+        return
+    if _best_effort_telemetry(node, spans):
         return
     name = _span_name(spans[0].call)
     label = f"span {name!r}" if name is not None else "the span"

@@ -99,6 +99,9 @@ def _completed_elsewhere(call: SgNode, text: str) -> bool:
 
 @check("OTL501")
 def resource_without_service_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    # A test's resource is a fixture checked on the exported telemetry, never deployed.
+    if is_test_file(context.path):
+        return
     if "opentelemetry" not in context.text or _completed_elsewhere(node, context.text):
         return
     function = node.field("function")

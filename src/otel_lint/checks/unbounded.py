@@ -303,7 +303,6 @@ _SENSITIVE_WORDS = frozenset(
         "pwd",
         "passphrase",
         "secret",
-        "token",
         "apikey",
         "authorization",
         "cookie",
@@ -353,6 +352,37 @@ _DESCRIBING_WORDS = frozenset(
         "used",
         "missing",
         "status",
+        "arn",
+        "ids",
+        "identifier",
+    }
+)
+#: Words before a last word ``token`` that make it a unit of text or a cursor, not a credential:
+#: ``time_to_first_token``, ``progress_token`` (MCP), ``next_token`` / ``page_token`` (pagination).
+_NON_CREDENTIAL_TOKEN = frozenset(
+    {
+        "first",
+        "last",
+        "progress",
+        "next",
+        "page",
+        "pagination",
+        "continuation",
+        "cancellation",
+        "input",
+        "output",
+        "prompt",
+        "completion",
+        "total",
+        "max",
+        "num",
+        "reasoning",
+        "cached",
+        "special",
+        "stop",
+        "eos",
+        "bos",
+        "pad",
     }
 )
 _SECRET_LITERAL = re.compile(
@@ -369,6 +399,11 @@ def sensitive_name(name: str) -> bool:
     words = name_words(name)
     if not words or words[-1] in _DESCRIBING_WORDS:
         return False
+    # In LLM code "token" is mostly a unit of text: ``token_usage``, ``input_token_details`` and
+    # ``chunk_token_threshold`` hold counts. A credential token is what the name ends with
+    # (``access_token``, ``x-auth-token``), unless a qualifier says it is a text unit or a cursor.
+    if words[-1] == "token" and (len(words) == 1 or words[-2] not in _NON_CREDENTIAL_TOKEN):
+        return True
     if any(word in _SENSITIVE_WORDS for word in words):
         return True
     return any(pair in _SENSITIVE_PAIRS for pair in itertools.pairwise(words))

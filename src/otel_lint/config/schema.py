@@ -6,7 +6,7 @@ Imported only when a table's contents were not seen (and remembered) before.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -57,6 +57,8 @@ class SettingsTable(BaseModel):
     file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
     #: Run the rules in preview too.
     preview: bool = Field(default=False, strict=True)
+    #: What the project is; unset: decided from its files (see ``project.facts.is_library``).
+    kind: Literal["application", "library"] | None = None
 
     _validate_select = field_validator("select", "ignore", "extend_select")(
         classmethod(lambda cls, v: _check_selectors(v))

@@ -41,6 +41,9 @@ class Settings:
     file_time_limit: float = 10.0
     #: Run the rules in preview too (those right less than 9 times in 10 on real code).
     preview: bool = False
+    #: What the project is, ``"application"`` or ``"library"``; unset (None): decided from the
+    #: project's files (``project.facts.is_library``). Application rules judge applications only.
+    kind: str | None = None
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -32,6 +32,35 @@ USES_OPENTELEMETRY = "uses-opentelemetry"
 _OPENTELEMETRY = re.compile(
     r"^\s*(from|import)\s+opentelemetry\b|\bopentelemetry[-_]", re.MULTILINE
 )
+#: What the project is. Application rules (how logging, the resource and the processors are set up:
+#: OTL101, OTL501, OTL503) judge applications only: a library's setup code is a fallback, an
+#: option or a debug aid, and the application that imports it decides. ``library`` is derived
+#: (``_derived``) from the signs below, or forced by the ``kind`` setting (``kind:library`` /
+#: ``kind:application``).
+LIBRARY = "library"
+KIND_LIBRARY = "kind:library"
+KIND_APPLICATION = "kind:application"
+#: Something only a library is: an OpenTelemetry instrumentation (a ``BaseInstrumentor`` subclass,
+#: an ``opentelemetry_instrumentor`` entry point).
+LIBRARY_SIGN = "library-sign"
+#: The project builds a distribution for others to install: ``[build-system]`` in pyproject.toml,
+#: ``[metadata]`` in setup.cfg, a ``setup()`` call in setup.py.
+PACKAGED = "packaged"
+#: The project is deployed and run: a Dockerfile that runs something, a Procfile, a compose file, a
+#: Kubernetes workload, a systemd unit, an App Engine ``app.yaml``, a Django ``manage.py``.
+APPLICATION_SIGN = "application-sign"
+_LIBRARY_SIGN = re.compile(
+    r"\bopentelemetry_instrumentor\b|^\s*class\s+\w+\((?:[\w.]*\.)?BaseInstrumentor\b", re.MULTILINE
+)
+_PACKAGED = re.compile(r"^\[build-system\]|^\[metadata\]\s*$", re.MULTILINE)
+_SETUP_CALL = re.compile(r"^(?:setuptools\.)?setup\(", re.MULTILINE)
+_DOCKERFILE_RUNS = re.compile(r"^FROM\s+\S+[\s\S]*^(?:CMD|ENTRYPOINT)\s", re.MULTILINE)
+_APPLICATION_SIGN = re.compile(
+    r"^(?:web|worker|release):\s|^services:\s*$|"
+    r"^kind:\s*(?:Deployment|StatefulSet|DaemonSet|Job|CronJob|Pod)\b|^ExecStart=|^entrypoint:|"
+    r"\bexecute_from_command_line\(",
+    re.MULTILINE,
+)
 #: The requirement line that installs the logging instrumentation (``instrumented:logging``).
 _LOGGING_INSTRUMENTATION = "instrumented:logging"
 
@@ -79,7 +108,7 @@ def without_comment_lines(text: str) -> str:
 
 def text_facts(text: str) -> set[str]:
     """Facts any file's text shows: deployment files and Python sources alike."""
-    facts: set[str] = set()
+    facts = _kind_signs(text)
     # Each pattern needs "opentelemetry" or "otel_" in some case. Most files hold neither, and the
     # regexes (case-insensitive, or starting with \b) try every position of a file: two substring
     # tests first. Only ASCII letters match these case-insensitively, so lower() keeps every match.
@@ -102,6 +131,20 @@ def text_facts(text: str) -> set[str]:
         if _SERVICE_NAME.search(text):
             facts.add(SERVICE_NAME_ENV)
     return facts
+
+
+def _kind_signs(text: str) -> set[str]:
+    """Signs of what the project is (a library or an application) that a file's text shows."""
+    signs: set[str] = set()
+    if (
+        "opentelemetry_instrumentor" in text or "BaseInstrumentor" in text
+    ) and _LIBRARY_SIGN.search(text):
+        signs.add(LIBRARY_SIGN)
+    if _PACKAGED.search(text) or ("setuptools" in text and _SETUP_CALL.search(text)):
+        signs.add(PACKAGED)
+    if _APPLICATION_SIGN.search(text) or ("FROM" in text and _DOCKERFILE_RUNS.search(text)):
+        signs.add(APPLICATION_SIGN)
+    return signs
 
 
 # Python sources: a quick substring test first, so most files cost nothing here.
@@ -172,6 +215,10 @@ def python_facts(text: str, root: SgNode | None = None) -> set[str]:
     Without ``root`` the file is parsed here, and only if its text can show such facts.
     """
     facts = {fact for fact in text_facts(text) if not fact.startswith("instrumented:")}
+    # A Dockerfile or Procfile inside a Python string is a template the code writes (mlflow's
+    # docker_utils), not how this project runs: only Django's manage.py says so from Python.
+    if APPLICATION_SIGN in facts and "execute_from_command_line(" not in text:
+        facts.discard(APPLICATION_SIGN)
     if not any(trigger in text for trigger in _PYTHON_TRIGGERS):
         return facts
     if root is None:
@@ -223,11 +270,24 @@ def _id_copying_facts(root: SgNode) -> set[str]:
     return facts
 
 
+def is_library(present: set[str] | frozenset[str]) -> bool:
+    """Whether the project is a library: the ``kind`` setting when set, else an instrumentation,
+    or a package built for others to install that nothing deploys or runs."""
+    if KIND_APPLICATION in present or KIND_LIBRARY in present:
+        return KIND_LIBRARY in present
+    if LIBRARY_SIGN in present:
+        return True
+    return PACKAGED in present and APPLICATION_SIGN not in present
+
+
 def _derived(present: set[str]) -> set[str]:
     """Facts that follow from others: ``opentelemetry-instrument`` activates the logging
-    instrumentation when its package is installed, and that (0.66b1) installs the log handler."""
+    instrumentation when its package is installed, and that (0.66b1) installs the log handler;
+    ``library`` from the signs of what the project is."""
     if ALL_INSTRUMENTED in present and _LOGGING_INSTRUMENTATION in present:
-        return present | {LOG_BRIDGE}
+        present = present | {LOG_BRIDGE}
+    if is_library(present):
+        present = present | {LIBRARY}
     return present
 
 

@@ -104,6 +104,16 @@ BOUNDED_NOUNS = frozenset(
         "endpoint",
         "command",
         "action",
+        # Kinds of components an application is built from, not per-request values: GenAI span
+        # names are "{operation} {model}", agents run tools, runtimes have an implementation.
+        "model",
+        "tool",
+        "agent",
+        "vendor",
+        "provider",
+        "phase",
+        "stage",
+        "implementation",
     }
 )
 
@@ -532,9 +542,28 @@ def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str
         over_constant = iterable.kind() == "identifier" and (
             iterable.text() in known or _CONSTANT.match(iterable.text()) is not None
         )
-        if over_literals or over_constant:
+        if over_literals or over_constant or _small_range(iterable):
             names.add(target.text())
     return frozenset(names)
+
+
+#: ``range(n)`` with a literal ``n`` up to this many values is a fixed, small set.
+_SMALL_RANGE = 100
+
+
+def _small_range(iterable: SgNode) -> bool:
+    """``range(4)`` or ``range(1, 5)``: integer literals, at most ``_SMALL_RANGE`` values."""
+    if iterable.kind() != "call":
+        return False
+    function = iterable.field("function")
+    arguments = iterable.field("arguments")
+    if function is None or function.text() != "range" or arguments is None:
+        return False
+    values = [a for a in arguments.children() if a.is_named()]
+    if not values or len(values) > 2 or any(v.kind() != "integer" for v in values):
+        return False
+    numbers = [int(v.text().replace("_", ""), 0) for v in values]
+    return (numbers[-1] - (numbers[0] if len(numbers) == 2 else 0)) <= _SMALL_RANGE
 
 
 def _is_literal(node: SgNode) -> bool:
