@@ -106,8 +106,8 @@ def check(code: str, *, fixes: bool = False) -> Callable[[Check], Check]:
 @cache
 def all_checks() -> dict[str, RegisteredCheck]:
     """Every registered check by rule code, after importing each module of this package once."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(module.name)
     return dict(_CHECKS)
 
 
