@@ -98,6 +98,7 @@ def test_constants_resolve_to_their_names(registry: Registry) -> None:
         ("Deprecated: Replaced by `a.b` on client spans and `c.d` on server spans.", None),
         ("Deprecated: Removed, no replacement at this time.", None),
         ("Deprecated: Replaced by `a.b`, but only if not extracting the value from `c`.", None),
+        ("Deprecated: Replaced by `a.b`, which has moved to the [X repository](https://x).", "a.b"),
     ],
 )
 def test_parse_deprecation(doc: str, replacement: str | None) -> None:
@@ -108,6 +109,11 @@ def test_parse_deprecation(doc: str, replacement: str | None) -> None:
 
 def test_stable_copy_note_is_not_a_deprecation() -> None:
     assert parse_deprecation("\nDeprecated in favor of stable :py:const:`x.Y`.\n") is None
+
+
+def test_moved_name_is_not_a_deprecation() -> None:
+    note = "\nDeprecated: Moved to the [OpenTelemetry GenAI semantic conventions repository](u).\n"
+    assert parse_deprecation(note) is None
 
 
 def test_cache_round_trip_gives_the_same_registry(_isolated_cache: Path) -> None:

@@ -16,6 +16,14 @@ from types import MappingProxyType
 from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check, per_file
+from otel_lint.checks.syntax.attribute_writes import (
+    dict_key_is_generic,
+    holds_no_attribute_value,
+    imports_opentelemetry,
+    is_read,
+    old_convention_functions,
+    on_old_convention_path,
+)
 from otel_lint.checks.syntax.literals import string_value, with_string_value
 from otel_lint.conventions.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
 from otel_lint.conventions.naming import (
@@ -27,6 +35,7 @@ from otel_lint.conventions.naming import (
     check_unit,
 )
 from otel_lint.conventions.registry import Attribute, Metric
+from otel_lint.project.facts import is_test_file
 
 SEMCONV_PACKAGE = "opentelemetry.semconv"
 
@@ -40,9 +49,53 @@ def _issues_by_key(context: FileContext) -> dict[str, list[NameIssue]]:
     return {}
 
 
+@per_file
+def _names_are_judged(context: FileContext) -> bool:
+    """Whether the file's telemetry names are judged at all: not in test code.
+
+    A test's attribute keys, metric names and units are what it expects the code under test to
+    emit (judged where that code writes them, once) or input chosen on purpose (a malformed key to
+    check that an exporter sanitises it). The file is test code by the project's one definition,
+    the one OTL101 and OTL501 use: ``tests/``, ``test_*.py``, ``*_test.py``, ``conftest.py``.
+    """
+    return not is_test_file(context.path)
+
+
+@per_file
+def _old_convention_functions(context: FileContext) -> frozenset[str]:
+    return old_convention_functions(context.root)
+
+
+def _on_old_convention_path(node: SgNode, context: FileContext) -> bool:
+    if "report_old" not in context.text:
+        return False
+    return on_old_convention_path(node, _old_convention_functions(context))
+
+
+@per_file
+def _is_opentelemetry_module(context: FileContext) -> bool:
+    return imports_opentelemetry(context.text)
+
+
+def _is_written_attribute_key(node: SgNode, context: FileContext) -> bool:
+    """Whether a string the rule's pattern matched is a key written into OpenTelemetry.
+
+    A dict reaching a generic carrier (``.emit``, ``.set``, ``Resource(...)``, a name ending in
+    ``attrs`` or ``labels``) counts only in a module that imports OpenTelemetry:
+    elsewhere those are a lookup table, Kubernetes labels, another library's ``Resource``.
+    """
+    if holds_no_attribute_value(node):
+        return False
+    return not dict_key_is_generic(node) or _is_opentelemetry_module(context)
+
+
 def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> Iterator[Verdict]:
     key = string_value(node)
-    if key is None:
+    if key is None or not _names_are_judged(context):
+        return
+    if not _is_written_attribute_key(node, context):
+        return
+    if code == "OTL301" and _on_old_convention_path(node, context):
         return
     known = _issues_by_key(context)
     if key not in known:
@@ -171,7 +224,9 @@ def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Ver
         yield from _attribute_key_verdicts(node, context, "OTL301")
         return
     reference = _constant_reference(node)
-    if reference is None:
+    if reference is None or not _names_are_judged(context):
+        return
+    if is_read(reference) or _on_old_convention_path(reference, context):
         return
     attribute = semconv_constant(reference, context)
     if not isinstance(attribute, Attribute) or attribute.deprecated is None:
@@ -285,6 +340,8 @@ def _joined(issues: list[NameIssue]) -> str:
 
 @check("OTL305")
 def metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _names_are_judged(context):
+        return
     call = instrument_call(node)
     name = string_value(call.name) if call is not None else None
     if call is None or name is None:
@@ -299,6 +356,8 @@ def metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
 
 @check("OTL306")
 def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _names_are_judged(context):
+        return
     call = instrument_call(node)
     if call is None:
         return
@@ -334,6 +393,8 @@ def metric_unit(node: SgNode, context: FileContext) -> Iterator[Verdict]:
 
 @check("OTL307")
 def semconv_metric_definition(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _names_are_judged(context):
+        return
     call = instrument_call(node)
     name = _metric_name(call.name, context) if call is not None else None
     metric = context.registry.metrics.get(name) if name is not None else None
@@ -350,10 +411,14 @@ def semconv_metric_definition(node: SgNode, context: FileContext) -> Iterator[Ve
 
 @check("OTL308")
 def deprecated_metric_name(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _names_are_judged(context):
+        return
     call = instrument_call(node)
     name = _metric_name(call.name, context) if call is not None else None
     if call is None or name is None:
         return
+    if _on_old_convention_path(node, context):
+        return  # the old convention's metric, created only while it is still reported
     for issue in check_metric_name(name, context.registry):
         if METRIC_CODES.get(issue.kind) == "OTL308":
             yield Verdict(message=issue.message, node=call.name)

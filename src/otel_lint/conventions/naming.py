@@ -136,7 +136,7 @@ def near_miss(name: str, registry: Registry) -> str | None:
     squashed = _squash(name)
     exact = _squashed_keys(registry).get(squashed)
     if exact is not None:
-        return _current_name(registry, exact)
+        return None if _is_contextual(exact) else _current_name(registry, exact)
     top = name.split(".", 1)[0].lower()
     if "." not in name or top not in registry.namespaces:
         return None
@@ -173,6 +173,16 @@ def _in_own_namespace(name: str, own_namespaces: Iterable[str]) -> bool:
     return False
 
 
+def _is_contextual(key: str) -> bool:
+    """Whether a convention key is a bare word (``state``), the convention's only where it applies.
+
+    The deprecated ``state`` meant the connection state on the ``db.client.connections.*``
+    metrics; on an order counter it is the project's own word. Without the instrument a key is
+    written on, a bare word cannot be judged against the conventions, let alone renamed.
+    """
+    return "." not in key
+
+
 def check_attribute_key(
     key: str, registry: Registry, own_namespaces: Iterable[str] = ()
 ) -> list[NameIssue]:
@@ -180,7 +190,7 @@ def check_attribute_key(
     own_namespaces = tuple(own_namespaces)
     attribute = registry.attribute(key)
     if attribute is not None:
-        if attribute.deprecated is None:
+        if attribute.deprecated is None or _is_contextual(key):
             return []
         replacement = attribute.deprecated.replacement
         advice = f"use `{replacement}`" if replacement else attribute.deprecated.note.rstrip(".")
@@ -210,7 +220,7 @@ def check_attribute_key(
         return issues
     close = near_miss(key, registry)
     spelled = _squashed_keys(registry).get(_squash(key))
-    if close is None and spelled is not None:
+    if close is None and spelled is not None and not _is_contextual(spelled):
         deprecation = registry.attributes[spelled].deprecated
         note = deprecation.note.rstrip(".") if deprecation else ""
         issues.append(
@@ -441,6 +451,22 @@ def is_ucum(unit: str) -> bool:
 _SINGULAR_S = frozenset({"series", "species", "alias", "bus", "status", "gas", "lens", "canvas"})
 
 
+#: Plurals that add "es" to a singular ending in a sibilant (switch, wish, box, process, buzz).
+_SIBILANT_PLURAL = re.compile(r"(?:ch|sh|x|ss|zz)es$")
+#: Singulars that end in "e" after a sibilant, whose plural only adds "s".
+_SINGULAR_E = frozenset({"cache", "niche", "ache", "axe"})
+
+
+def _singular(word: str) -> str:
+    """The singular of an English plural ``word`` (its last component), as units spell it."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    last = re.split(r"[._]", word)[-1]
+    if _SIBILANT_PLURAL.search(last) and last[:-1] not in _SINGULAR_E:
+        return word[:-2]
+    return word[:-1]
+
+
 def _plural_annotations(unit: str) -> list[tuple[str, str]]:
     plurals = []
     for annotation in _ANNOTATION.findall(unit):
@@ -449,8 +475,7 @@ def _plural_annotations(unit: str) -> list[tuple[str, str]]:
         if last in _SINGULAR_S:
             continue
         if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
-            singular = word[:-3] + "y" if last.endswith("ies") else word[:-1]
-            plurals.append((annotation, "{" + singular + "}"))
+            plurals.append((annotation, "{" + _singular(word) + "}"))
     return plurals
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from otel_lint.cache.store import cache_directory, read_entry, write_atomically
 
 #: Bump when the cached JSON layout or the parsing changes, so old caches are ignored.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PACKAGE = "opentelemetry.semconv"
 DISTRIBUTION = "opentelemetry-semantic-conventions"
 
@@ -130,9 +130,16 @@ _INSTRUMENT_LINE = re.compile(r"^Instrument: (?P<instrument>\S+)$", re.MULTILINE
 _UNIT_LINE = re.compile(r"^Unit: (?P<unit>\S+)$", re.MULTILINE)
 _DEPRECATED = re.compile(r"^Deprecated: (?P<note>.+)$", re.MULTILINE)
 _SINGLE_REPLACEMENT = (
-    re.compile(r"^Replaced by `(?P<key>[^`]+)`(?: with unit `[^`]+`| \(\w+\))?\.$"),
+    re.compile(
+        r"^Replaced by `(?P<key>[^`]+)`(?: with unit `[^`]+`| \(\w+\))?"
+        # The replacement itself moved to another registry: still the one name to use.
+        r"(?:, which has moved to .+)?\.$"
+    ),
     re.compile(r"^Use `(?P<key>[^`]+)` instead\.$"),
 )
+# A name that only moved to another registry (semconv 0.66 moves every ``gen_ai.*`` name to the
+# GenAI conventions repository) is current there: moved, not deprecated.
+_MOVED = re.compile(r"^Moved to ")
 # The instrument names the package's ``create_*`` functions use, and the kind their docstrings use.
 _INSTRUMENT_KIND = {
     "counter": "counter",
@@ -148,13 +155,18 @@ _INSTRUMENT_KIND = {
 def parse_deprecation(doc: str) -> Deprecation | None:
     """The deprecation a constant's docstring declares, or None.
 
-    "Deprecated in favor of stable ..." marks the incubating copy of a stable name: that name is
-    not deprecated, so it is not a deprecation here.
+    The package's note says which of three things happened: renamed ("Replaced by `x`", with the
+    replacement), removed or obsoleted (no replacement: the note is the advice), or moved to
+    another registry ("Moved to the ... repository"). A moved name is still current, so it is not
+    a deprecation here; nor is "Deprecated in favor of stable ...", the incubating copy of a
+    stable name.
     """
     found = _DEPRECATED.search(doc)
     if found is None:
         return None
     note = found.group("note").strip()
+    if _MOVED.match(note):
+        return None
     for pattern in _SINGLE_REPLACEMENT:
         single = pattern.match(note)
         if single is not None:
