@@ -7,8 +7,9 @@ exit code; tests call ``run_lint`` directly.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,8 +230,17 @@ def _fix_files(
     return fixed, tuple(outcome for outcome in done if not isinstance(outcome, FixedFile))
 
 
+#: What makes a folder a project's own: its facts (instrumentations, bridges, deployment files)
+#: are that project's, and never decide findings in another.
+PROJECT_MARKS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def _is_project(folder: Path) -> bool:
+    return any((folder / mark).exists() for mark in PROJECT_MARKS)
+
+
 def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
-    """The nearest folder above ``path`` with a pyproject.toml, up to the configured root."""
+    """The nearest folder above ``path`` that is a project (``PROJECT_MARKS``), up to the root."""
     folder = path.absolute().parent
     trail = []
     while True:
@@ -238,8 +248,8 @@ def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
             found = known[folder]
             break
         trail.append(folder)
-        if (folder / "pyproject.toml").is_file() or folder == root or folder.parent == folder:
-            found = folder if (folder / "pyproject.toml").is_file() else root
+        if _is_project(folder) or folder == root or folder.parent == folder:
+            found = folder if _is_project(folder) else root
             break
         folder = folder.parent
     for visited in trail:
@@ -313,8 +323,69 @@ def _check(
     ]
 
 
+def _own_project(path: Path) -> Path | None:
+    """The project a named path belongs to: the nearest folder at or above it that is one."""
+    absolute = Path(os.path.abspath(path))
+    folder = absolute if absolute.is_dir() else absolute.parent
+    for candidate in (folder, *folder.parents):
+        if _is_project(candidate):
+            return candidate
+    return None
+
+
+def separate_projects(paths: Sequence[Path]) -> list[tuple[Path, ...]]:
+    """The named paths grouped by the project each belongs to, in the order of their first path.
+
+    Two checkouts named in one run are linted as two runs: each with its own configuration, root
+    and facts, so a path's findings are those it has alone, and the folder above both (a home or
+    temporary folder) is never taken for a project and walked.
+    """
+    groups: dict[Path | None, list[Path]] = {}
+    for path in sorted(set(paths)):
+        groups.setdefault(_own_project(path), []).append(path)
+    return [tuple(group) for group in groups.values()]
+
+
 def run_lint(options: RunOptions) -> RunOutcome:
     """One complete run. Raises ConfigError or BaselineError for the CLI to report (exit 2)."""
+    groups = separate_projects(options.paths) if options.config is None else [options.paths]
+    if len(groups) < 2:
+        return _lint(options)
+    # The baseline is read and written once, over every project's findings.
+    baseline = read_baseline(options.baseline) if options.baseline else None
+    alone = replace(options, baseline=None, write_baseline=None)
+    outcomes = [_lint(replace(alone, paths=group)) for group in groups]
+    findings = [finding for outcome in outcomes for finding in outcome.findings]
+    written, baselined, findings = _apply_baseline(options, findings, baseline)
+    return RunOutcome(
+        findings=tuple(findings),
+        files=sum(outcome.files for outcome in outcomes),
+        codes=tuple(sorted({code for outcome in outcomes for code in outcome.codes})),
+        fixed=tuple(fixed for outcome in outcomes for fixed in outcome.fixed),
+        unwritten=tuple(unwritten for outcome in outcomes for unwritten in outcome.unwritten),
+        baseline_written=written,
+        baselined=baselined,
+        facts=frozenset().union(*(outcome.facts for outcome in outcomes)),
+        notes=tuple(dict.fromkeys(note for outcome in outcomes for note in outcome.notes)),
+    )
+
+
+def _apply_baseline(
+    options: RunOptions, findings: list[Finding], baseline: Counter[tuple[str, str, str]] | None
+) -> tuple[int | None, int, list[Finding]]:
+    """Write the baseline if asked, then hide what ``baseline`` holds: (written, hidden, kept)."""
+    written = None
+    if options.write_baseline is not None:
+        write_baseline(options.write_baseline, findings)
+        written = len(findings)
+    if baseline is None:
+        return written, 0, findings
+    fresh = new_findings(findings, baseline)
+    return written, len(findings) - len(fresh), fresh
+
+
+def _lint(options: RunOptions) -> RunOutcome:
+    """A run over paths of one project (or of one configuration given with --config)."""
     settings, root = load_settings(options)
     select = list(options.select) if options.select is not None else list(settings.select)
     select += [*settings.extend_select, *options.extend_select]
@@ -327,9 +398,10 @@ def run_lint(options: RunOptions) -> RunOutcome:
     follow = (
         options.follow_symlinks if options.follow_symlinks is not None else settings.follow_symlinks
     )
+    # Read first: a bad baseline is an error before any file is checked.
+    baseline = read_baseline(options.baseline) if options.baseline else None
     found = discover(options.paths, settings.exclude, root, follow_symlinks=follow)
     targets = found.targets
-    baseline = read_baseline(options.baseline) if options.baseline else None
 
     limit = (
         options.file_time_limit if options.file_time_limit is not None else settings.file_time_limit
@@ -374,15 +446,7 @@ def run_lint(options: RunOptions) -> RunOutcome:
             resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
-    written = None
-    if options.write_baseline is not None:
-        write_baseline(options.write_baseline, findings)
-        written = len(findings)
-    baselined = 0
-    if baseline is not None:
-        fresh = new_findings(findings, baseline)
-        baselined = len(findings) - len(fresh)
-        findings = fresh
+    written, baselined, findings = _apply_baseline(options, findings, baseline)
     prune_when_due()  # --no-cache runs still write the registry and the validated rules
     return RunOutcome(
         findings=tuple(findings),

@@ -37,8 +37,13 @@ _ALWAYS_SKIPPED = frozenset(
         "venv",
         "node_modules",
         ".eggs",
+        # Installed packages: somebody else's code, and thousands of files.
+        "site-packages",
+        "dist-packages",
     }
 )
+#: A folder holding this file is a virtual environment, whatever its name.
+VIRTUAL_ENVIRONMENT_MARK = "pyvenv.cfg"
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,8 @@ def _walk(
                 _label(Path(folder.path)), f"directory could not be read: {_reason(error)}"
             )
             continue
+        if folder.path != str(root) and any(e.name == VIRTUAL_ENVIRONMENT_MARK for e in entries):
+            continue  # a virtual environment below the folder walked (one named is walked)
         ignores = folder.ignores
         if any(entry.name == ".gitignore" for entry in entries):
             spec = _gitignore_spec(folder.path)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ast_grep_py import Config, Rule, SgNode, SgRoot
 
+from otel_lint.project.discovery import VIRTUAL_ENVIRONMENT_MARK
+
 #: Any instrumentation: zero-code instrumentation with ``opentelemetry-instrument`` activates
 #: every installed instrumentation.
 ALL_INSTRUMENTED = "instrumented:*"
@@ -303,7 +305,10 @@ def holds(requirement: str, facts: Iterable[str]) -> bool:
 def deployment_files(root: Path, limit: int = 2000) -> list[Path]:
     """The deployment files under ``root`` (skipping hidden and virtual-environment folders)."""
     found: list[Path] = []
-    skip = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+    skip = {
+        *(".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"),
+        *("site-packages", "dist-packages"),
+    }
     # os.scandir rather than pathlib: this walks every folder of the project on every run, and
     # Path objects for each entry cost ~5x the walk itself (0.29 s for Django's tree).
     stack = [os.fspath(root)]
@@ -314,6 +319,8 @@ def deployment_files(root: Path, limit: int = 2000) -> list[Path]:
                 entries = sorted(listing, key=lambda entry: os.path.normcase(entry.name))
         except OSError:
             continue
+        if folder != os.fspath(root) and any(e.name == VIRTUAL_ENVIRONMENT_MARK for e in entries):
+            continue  # a virtual environment, whatever its name
         for entry in entries:
             try:
                 if entry.is_symlink():
