@@ -23,7 +23,6 @@ from otel_lint.checks.syntax.boundedness import (
     judge,
     judge_name,
     loop_constants,
-    module_constants,
     name_words,
     payload_reason,
 )
@@ -34,6 +33,7 @@ from otel_lint.checks.syntax.calls import (
     keyword_argument,
     positional_arguments,
 )
+from otel_lint.checks.syntax.constants import module_constants, reaching_bindings
 from otel_lint.checks.syntax.literals import string_value
 
 
@@ -58,30 +58,16 @@ class AttributeValue:
 # --- reading calls -----------------------------------------------------------------------------
 
 
-def _enclosing_scope(node: SgNode) -> SgNode:
-    for ancestor in node.ancestors():
-        if ancestor.kind() in ("function_definition", "module"):
-            return ancestor
-    return node.get_root().root()
-
-
 def _dictionary_for(node: SgNode | None) -> SgNode | None:
-    """The dict literal ``node`` is, or the last one bound to the name ``node`` before, in scope."""
+    """The dict literal ``node`` is, or the last one bound to the name ``node`` that reaches it."""
     if node is None:
         return None
     if node.kind() == "dictionary":
         return node
     if node.kind() != "identifier":
         return None
-    start = node.range().start.index
-    found = None
-    for assignment in _enclosing_scope(node).find_all(kind="assignment"):
-        if assignment.range().start.index >= start:
-            break
-        left, right = assignment.field("left"), assignment.field("right")
-        if left is not None and left.text() == node.text() and right is not None:
-            found = right if right.kind() == "dictionary" else None
-    return found
+    values = reaching_bindings(node)
+    return values[-1] if values and values[-1].kind() == "dictionary" else None
 
 
 def _pairs(dictionary: SgNode | None, signal: Signal) -> Iterator[AttributeValue]:

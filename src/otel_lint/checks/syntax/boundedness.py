@@ -17,12 +17,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from ast_grep_py import SgNode
 
 from otel_lint.checks.syntax.calls import call_arguments, call_receiver, callee_name
-from otel_lint.checks.syntax.literals import string_value
+from otel_lint.checks.syntax.constants import last_name
+from otel_lint.checks.syntax.literals import is_literal, string_value
 
 
 class Bound(str, Enum):
@@ -413,7 +413,7 @@ def _judge_attribute(node: SgNode, options: _Options) -> Judgement:
         return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
     # An enum member or a class constant: ``HttpRequestMethodValues.GET.value``, ``Color.RED``.
     if _CONSTANT.match(name) or (
-        name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))
+        name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(last_name(receiver))
     ):
         return Judgement(Bound.BOUNDED, f"`{node.text()}` is a constant or enum member")
     by_name = judge_name(name, options.bounded, strict=options.strict)
@@ -427,13 +427,6 @@ def _judge_attribute(node: SgNode, options: _Options) -> Judgement:
             return Judgement(Bound.BOUNDED, f"`{node.text()}` names a kind of thing")
         return owner
     return UNKNOWN
-
-
-def _last_name(node: SgNode) -> str:
-    if node.kind() == "attribute":
-        attribute = node.field("attribute")
-        return attribute.text() if attribute is not None else ""
-    return node.text() if node.kind() == "identifier" else ""
 
 
 def _judge_operator(node: SgNode, options: _Options) -> Judgement:
@@ -499,31 +492,6 @@ def _judge_call(node: SgNode, options: _Options) -> Judgement:
     return UNKNOWN
 
 
-_TOP_LEVEL_ASSIGNMENT: dict[str, Any] = {
-    "kind": "assignment",
-    "inside": {"kind": "expression_statement", "inside": {"kind": "module"}},
-}
-
-
-def module_constants(root: SgNode) -> frozenset[str]:
-    """Names a module binds once, at top level, to a literal: ``SPAN_NAME = "checkout"``.
-
-    Such names are as bounded as the literal, whatever their case; a name bound twice is not
-    a constant.
-    """
-    counts: dict[str, int] = {}
-    literal: set[str] = set()
-    # One query in ast-grep rather than a walk over every top-level statement in Python.
-    for assignment in root.find_all(**_TOP_LEVEL_ASSIGNMENT):
-        left, right = assignment.field("left"), assignment.field("right")
-        if left is None or left.kind() != "identifier":
-            continue
-        counts[left.text()] = counts.get(left.text(), 0) + 1
-        if right is not None and _is_literal(right):
-            literal.add(left.text())
-    return frozenset(name for name in literal if counts[name] == 1)
-
-
 def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str]:
     """Names that the ``for`` loops around ``node`` take from a literal tuple or list.
 
@@ -538,7 +506,7 @@ def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str
         target, iterable = ancestor.field("left"), ancestor.field("right")
         if target is None or iterable is None or target.kind() != "identifier":
             continue
-        over_literals = iterable.kind() in ("tuple", "list") and _is_literal(iterable)
+        over_literals = iterable.kind() in ("tuple", "list") and is_literal(iterable)
         over_constant = iterable.kind() == "identifier" and (
             iterable.text() in known or _CONSTANT.match(iterable.text()) is not None
         )
@@ -564,18 +532,6 @@ def _small_range(iterable: SgNode) -> bool:
         return False
     numbers = [int(v.text().replace("_", ""), 0) for v in values]
     return (numbers[-1] - (numbers[0] if len(numbers) == 2 else 0)) <= _SMALL_RANGE
-
-
-def _is_literal(node: SgNode) -> bool:
-    if node.kind() in _LITERAL_KINDS:
-        return True
-    if node.kind() == "string":
-        return not interpolated(node)
-    if node.kind() == "concatenated_string":
-        return all(_is_literal(child) for child in node.children() if child.is_named())
-    if node.kind() in ("tuple", "list"):
-        return all(_is_literal(child) for child in node.children() if child.is_named())
-    return False
 
 
 # --- payloads ----------------------------------------------------------------------------------
@@ -614,7 +570,7 @@ def payload_reason(node: SgNode | None) -> str | None:
         attribute, receiver = node.field("attribute"), node.field("object")
         if attribute is None or receiver is None:
             return None
-        owner = name_words(_last_name(receiver))
+        owner = name_words(last_name(receiver))
         if attribute.text() in PAYLOAD_WORDS | {"text"} and owner and owner[-1] in _PAYLOAD_OWNERS:
             return f"`{node.text()}` is a whole body or headers mapping"
         if attribute.text() in ("body", "payload", "headers", "__dict__"):
@@ -634,7 +590,7 @@ def payload_reason(node: SgNode | None) -> str | None:
     if name in _SERIALISERS:
         return f"`{node.text()}` serialises a whole object"
     if name in _PAYLOAD_CALLS and receiver is not None:
-        owner = name_words(_last_name(receiver))
+        owner = name_words(last_name(receiver))
         if owner and owner[-1] in _PAYLOAD_OWNERS:
             return f"`{node.text()}` is a whole request or response body"
     if name in ("str", "repr") and len(arguments) == 1:
