@@ -14,7 +14,7 @@ configuration (``bounded = ["tenant_tier"]``), and those always win.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -117,6 +117,9 @@ BOUNDED_NOUNS = frozenset(
     }
 )
 
+#: Containers a process works in, set up once and few: their ids do not grow with traffic.
+CONTAINER_NOUNS = frozenset({"experiment", "project", "workspace", "environment", "cluster"})
+
 #: Semantic-convention keys that hold unbounded values though their last word does not say so.
 UNBOUNDED_KEYS: dict[str, str] = {
     "url.full": "a full URL",
@@ -164,6 +167,8 @@ def judge_name(name: str, bounded: Iterable[str] = (), *, strict: bool = False) 
     if not words:
         return UNKNOWN
     head = words[-1]
+    if head in ("id", "ids") and len(words) > 1 and words[-2] in CONTAINER_NOUNS:
+        return UNKNOWN  # one experiment or project per process, not one per request
     if head in UNBOUNDED_NOUNS:
         return Judgement(Bound.UNBOUNDED, f"`{name}` names {UNBOUNDED_NOUNS[head]}")
     if head == "name" and len(words) > 1:
@@ -341,7 +346,13 @@ def _alternatives(node: SgNode) -> list[SgNode]:
     return [*values, node]
 
 
-def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = False) -> Judgement:
+def judge(
+    node: SgNode | None,
+    bounded: Iterable[str] = (),
+    *,
+    strict: bool = False,
+    resolve: Callable[[SgNode], str | None] | None = None,
+) -> Judgement:
     """Whether the expression ``node`` is bounded, unbounded or unknown, and why.
 
     ``bounded`` lists identifiers the project declares bounded (the configuration's ``bounded``);
@@ -352,13 +363,15 @@ def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = Fa
     """
     if node is None:
         return UNKNOWN
-    return _judge(node, _Options(frozenset(bounded), strict))
+    return _judge(node, _Options(frozenset(bounded), strict, resolve))
 
 
 @dataclass(frozen=True)
 class _Options:
     bounded: frozenset[str]
     strict: bool
+    #: The string a constant spells (``attributes[GEN_AI_REQUEST_MODEL]``), when the caller knows.
+    resolve: Callable[[SgNode], str | None] | None = None
 
 
 def _judge(node: SgNode, options: _Options) -> Judgement:
@@ -460,6 +473,8 @@ def _judge_operator(node: SgNode, options: _Options) -> Judgement:
 def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
     """``row["user_id"]`` and ``params.get("user_id")`` are judged by the key they look up."""
     name = string_value(key)
+    if name is None and key is not None and options.resolve is not None:
+        name = options.resolve(key)
     if name is None:
         return UNKNOWN
     return judge_name(name, strict=options.strict)
@@ -553,6 +568,21 @@ _OBJECT_NAMES = frozenset(
 _SERIALISERS = frozenset({"dumps", "dump"})
 
 
+#: Last words of a name that holds one small value or a short configured list of names:
+#: ``json.dumps(trace_id)`` only quotes an id, ``json.dumps(bootstrap_servers)`` lists a few hosts.
+_SCALAR_WORDS = frozenset(
+    {"id", "name", "names", "type", "kind", "servers", "hosts", "brokers", "destinations", "nodes"}
+)
+
+
+def _serialises_a_scalar(arguments: list[SgNode]) -> bool:
+    """Whether ``dumps``'s one argument is a name for a single value or a short list of names."""
+    if len(arguments) != 1 or arguments[0].kind() not in ("identifier", "attribute"):
+        return False
+    words = name_words(last_name(arguments[0]))
+    return bool(words) and words[-1] in _SCALAR_WORDS
+
+
 def payload_reason(node: SgNode | None) -> str | None:
     """Why ``node`` is a raw payload (a body, a headers mapping, a serialised object), or None."""
     if node is None:
@@ -587,7 +617,7 @@ def payload_reason(node: SgNode | None) -> str | None:
     name = callee_name(node)
     arguments = call_arguments(node)
     receiver = call_receiver(node)
-    if name in _SERIALISERS:
+    if name in _SERIALISERS and not _serialises_a_scalar(arguments):
         return f"`{node.text()}` serialises a whole object"
     if name in _PAYLOAD_CALLS and receiver is not None:
         owner = name_words(last_name(receiver))

@@ -22,7 +22,7 @@ from ast_grep_py import SgNode
 from otel_lint.checks import FileContext, per_file
 from otel_lint.checks.syntax.imports import file_imports, qualified_name
 from otel_lint.checks.syntax.literals import is_literal, string_value
-from otel_lint.checks.syntax.spans import SCOPES, named_children
+from otel_lint.checks.syntax.spans import SCOPES, named_children, unwrap
 from otel_lint.conventions.registry import Attribute, Metric
 
 
@@ -285,3 +285,49 @@ def reaching_bindings(use: SgNode) -> tuple[SgNode, ...]:
         block = statement.parent()
         statement = _statement_of(block) if block is not None else None
     return ()
+
+
+# --- values fixed for the life of a process ------------------------------------------------------
+
+_PROCESS_MODULES = ("platform.", "sys.")
+_SAME_VALUE_METHODS = frozenset({"lower", "upper", "strip", "casefold"})
+
+
+def _reads_the_process(value: SgNode, context: FileContext) -> bool:
+    """Whether a value is read from the running interpreter or platform: ``platform.system()``."""
+    node = unwrap(value)
+    while (
+        node is not None
+        and node.kind() == "call"
+        and (function := node.field("function")) is not None
+        and function.kind() == "attribute"
+        and last_name(function) in _SAME_VALUE_METHODS
+    ):
+        node = unwrap(function.field("object"))
+    if node is not None and node.kind() == "call":
+        node = node.field("function")
+    qualified = qualified_name(node, file_imports(context))
+    return qualified is not None and qualified.startswith(_PROCESS_MODULES)
+
+
+@per_file
+def process_constants(context: FileContext) -> frozenset[str]:
+    """``self.x`` attributes every assignment of which reads the interpreter or the platform.
+
+    ``self._python_implementation = python_implementation().lower()`` holds one value per
+    process (``cpython``, ``pypy``): as bounded as a constant.
+    """
+    if "platform" not in context.text and "sys" not in context.text:
+        return frozenset()
+    values: dict[str, list[SgNode]] = {}
+    for assignment in context.root.find_all(kind="assignment"):
+        left, right = assignment.field("left"), assignment.field("right")
+        if left is None or right is None or left.kind() != "attribute":
+            continue
+        if left.text().startswith("self."):
+            values.setdefault(left.text(), []).append(right)
+    return frozenset(
+        name
+        for name, assigned in values.items()
+        if all(_reads_the_process(value, context) for value in assigned)
+    )
