@@ -13,10 +13,10 @@ from otel_lint.checks.syntax.boundedness import (
     judge,
     judge_name,
     loop_constants,
-    module_constants,
     name_words,
     payload_reason,
 )
+from otel_lint.checks.syntax.constants import module_constants
 from otel_lint.checks.unbounded import dropped_type, sensitive_name
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text

@@ -14,6 +14,7 @@ from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check
 from otel_lint.checks.syntax.calls import call_argument
+from otel_lint.checks.syntax.constants import constant_literal
 from otel_lint.checks.syntax.literals import string_quote, string_value, with_string_value
 from otel_lint.project.facts import is_test_file
 
@@ -95,25 +96,11 @@ def _format_of(node: SgNode) -> SgNode | None:
     return call_argument(node, None, "format")
 
 
-def _module_constant(name: SgNode, root: SgNode) -> SgNode | None:
-    """The string literal a module-level name is bound to, where it is bound exactly once."""
-    bound = [
-        statement.field("right")
-        for statement in root.find_all(kind="assignment")
-        if (target := statement.field("left")) is not None and target.text() == name.text()
-    ]
-    if len(bound) != 1 or bound[0] is None or bound[0].kind() != "string":
-        return None
-    parent = bound[0].parent()
-    statement = parent.parent() if parent is not None else None
-    return bound[0] if statement is not None and statement.parent() == root else None
-
-
 @check("OTL102")
 def log_format_without_trace_id(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     literal = _format_of(node)
     if literal is not None and literal.kind() == "identifier":
-        literal = _module_constant(literal, context.root)
+        literal = constant_literal(literal, context)
     text = string_value(literal)
     if literal is None or text is None or TRACE_ID_FIELD.search(text):
         return

@@ -8,10 +8,8 @@ problems gets two codes but no problem is reported twice.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from ast_grep_py import SgNode
 
@@ -24,6 +22,7 @@ from otel_lint.checks.syntax.attribute_writes import (
     old_convention_functions,
     on_old_convention_path,
 )
+from otel_lint.checks.syntax.constants import semconv_constant
 from otel_lint.checks.syntax.literals import string_value, with_string_value
 from otel_lint.conventions.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
 from otel_lint.conventions.naming import (
@@ -36,8 +35,6 @@ from otel_lint.conventions.naming import (
 )
 from otel_lint.conventions.registry import Attribute, Metric
 from otel_lint.project.facts import is_test_file
-
-SEMCONV_PACKAGE = "opentelemetry.semconv"
 
 # --- attribute keys written as string literals ------------------------------------------------
 
@@ -110,88 +107,6 @@ def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> It
             fix = with_string_value(node, issue.suggestion)
         yield Verdict(message=issue.message, fix=fix)
         return
-
-
-# --- semconv constants, resolved through the file's imports ------------------------------------
-
-# A constant of a generated ``*_attributes`` or ``*_metrics`` module, by its full dotted origin.
-# The old ``SpanAttributes`` / ``ResourceAttributes`` / ``MetricInstruments`` classes do not
-# match (their constants can carry other names than the modules' same-named ones): OTL309's.
-_CONSTANT_ORIGIN = re.compile(
-    r"^opentelemetry\.semconv\.(?:_incubating\.)?(?P<table>attributes|metrics)"
-    r"\.\w+_(?P=table)\.(?P<constant>[A-Z][A-Z0-9_]*)$"
-)
-_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
-
-
-def _imported_names(statement: SgNode) -> Iterator[tuple[str, str]]:
-    """(name as imported, local name) for each name an import statement binds."""
-    seen_import = statement.kind() == "import_statement"
-    for child in statement.children():
-        if not seen_import:
-            seen_import = child.text() == "import" and not child.is_named()
-            continue
-        if child.kind() == "dotted_name":
-            text = child.text()
-            if statement.kind() == "import_statement":
-                # ``import a.b.c`` binds ``a``, through which ``a.b.c.X`` is reached.
-                head = text.split(".", 1)[0]
-                yield head, head
-            else:
-                yield text, text
-        elif child.kind() == "aliased_import":
-            name, alias = child.field("name"), child.field("alias")
-            if name is not None and alias is not None:
-                yield name.text(), alias.text()
-
-
-@per_file
-def _semconv_imports(source: FileContext) -> Mapping[str, str]:
-    """Local name -> full dotted origin, for every name a file imports from the semconv package."""
-    origins: dict[str, str] = {}
-    if "opentelemetry" not in source.text:
-        # Every origin below names the package; most files never mention it, and the two
-        # searches would cost more than all of their candidates' checks together.
-        return MappingProxyType(origins)
-    for statement in source.root.find_all(kind="import_from_statement"):
-        module = statement.field("module_name")
-        if module is None or not module.text().startswith(SEMCONV_PACKAGE):
-            continue
-        for name, local in _imported_names(statement):
-            origins[local] = f"{module.text()}.{name}"
-    for statement in source.root.find_all(kind="import_statement"):
-        for name, local in _imported_names(statement):
-            if name.startswith(SEMCONV_PACKAGE) or name == "opentelemetry":
-                origins[local] = name
-    return MappingProxyType(origins)
-
-
-def _origin(expression: str, imports: Mapping[str, str]) -> str | None:
-    """Where a dotted expression such as ``http_attributes.HTTP_METHOD`` was imported from."""
-    if not _DOTTED.match(expression):
-        return None
-    head, _, tail = expression.partition(".")
-    base = imports.get(head)
-    if base is None:
-        return None
-    return f"{base}.{tail}" if tail else base
-
-
-def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric | None:
-    """The semconv attribute or metric a name or ``module.NAME`` expression stands for.
-
-    Only names the file imports from ``opentelemetry.semconv``'s attribute and metric modules
-    count: a project's own ``HTTP_METHOD`` constant is none of our business.
-    """
-    if node.kind() not in ("identifier", "attribute"):
-        return None
-    origin = _origin(node.text(), _semconv_imports(context))
-    found = _CONSTANT_ORIGIN.match(origin or "")
-    if found is None:
-        return None
-    entry = context.registry.constant(found.group("constant"))
-    wanted = Attribute if found.group("table") == "attributes" else Metric
-    return entry if isinstance(entry, wanted) else None
 
 
 def _constant_reference(node: SgNode) -> SgNode | None:

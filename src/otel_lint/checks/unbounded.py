@@ -23,7 +23,6 @@ from otel_lint.checks.syntax.boundedness import (
     judge,
     judge_name,
     loop_constants,
-    module_constants,
     name_words,
     payload_reason,
 )
@@ -34,7 +33,15 @@ from otel_lint.checks.syntax.calls import (
     keyword_argument,
     positional_arguments,
 )
+from otel_lint.checks.syntax.constants import (
+    constant_string,
+    module_constants,
+    process_constants,
+    reaching_bindings,
+)
 from otel_lint.checks.syntax.literals import string_value
+from otel_lint.checks.syntax.receivers import is_foreign
+from otel_lint.project.facts import is_test_file
 
 
 class Signal(str, Enum):
@@ -58,33 +65,21 @@ class AttributeValue:
 # --- reading calls -----------------------------------------------------------------------------
 
 
-def _enclosing_scope(node: SgNode) -> SgNode:
-    for ancestor in node.ancestors():
-        if ancestor.kind() in ("function_definition", "module"):
-            return ancestor
-    return node.get_root().root()
-
-
 def _dictionary_for(node: SgNode | None) -> SgNode | None:
-    """The dict literal ``node`` is, or the last one bound to the name ``node`` before, in scope."""
+    """The dict literal ``node`` is, or the last one bound to the name ``node`` that reaches it."""
     if node is None:
         return None
     if node.kind() == "dictionary":
         return node
     if node.kind() != "identifier":
         return None
-    start = node.range().start.index
-    found = None
-    for assignment in _enclosing_scope(node).find_all(kind="assignment"):
-        if assignment.range().start.index >= start:
-            break
-        left, right = assignment.field("left"), assignment.field("right")
-        if left is not None and left.text() == node.text() and right is not None:
-            found = right if right.kind() == "dictionary" else None
-    return found
+    values = reaching_bindings(node)
+    return values[-1] if values and values[-1].kind() == "dictionary" else None
 
 
-def _pairs(dictionary: SgNode | None, signal: Signal) -> Iterator[AttributeValue]:
+def _pairs(
+    dictionary: SgNode | None, signal: Signal, context: FileContext
+) -> Iterator[AttributeValue]:
     if dictionary is None:
         return
     for pair in dictionary.children():
@@ -92,7 +87,7 @@ def _pairs(dictionary: SgNode | None, signal: Signal) -> Iterator[AttributeValue
             continue
         value = pair.field("value")
         if value is not None:
-            yield AttributeValue(string_value(pair.field("key")), value, signal)
+            yield AttributeValue(constant_string(pair.field("key"), context), value, signal)
 
 
 _INSTRUMENT_ASSIGNMENT: dict[str, Any] = {
@@ -163,36 +158,57 @@ _LOG_METHODS = frozenset(
 
 
 def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeValue]:
-    """The attribute values a call carries, for the calls that carry OpenTelemetry attributes."""
+    """The attribute values a call carries, for the calls that carry OpenTelemetry attributes.
+
+    A call on an object the syntax shows is not OpenTelemetry's (``span: LiveSpan``, ``with
+    mlflow.start_span() as span``) carries none: its own library decides what it accepts.
+    """
     method = callee_name(call)
+    if method != "Observation" and is_foreign(call_receiver(call), context):
+        return
     if method == "set_attribute":
         positional = positional_arguments(call)
         key = call_argument(call, 0, "key")
         value = positional[1] if len(positional) > 1 else keyword_argument(call, "value")
         if value is not None:
-            yield AttributeValue(string_value(key), value, Signal.SPAN)
+            yield AttributeValue(constant_string(key, context), value, Signal.SPAN)
     elif method == "set_attributes":
-        yield from _pairs(_dictionary_for(call_argument(call, 0, "attributes")), Signal.SPAN)
+        yield from _pairs(
+            _dictionary_for(call_argument(call, 0, "attributes")), Signal.SPAN, context
+        )
     elif method in ("add_event", "record_exception"):
-        yield from _pairs(_dictionary_for(call_argument(call, 1, "attributes")), Signal.EVENT)
+        yield from _pairs(
+            _dictionary_for(call_argument(call, 1, "attributes")), Signal.EVENT, context
+        )
     elif method in ("start_span", "start_as_current_span"):
-        yield from _pairs(_dictionary_for(keyword_argument(call, "attributes")), Signal.SPAN)
+        yield from _pairs(
+            _dictionary_for(keyword_argument(call, "attributes")), Signal.SPAN, context
+        )
     elif method == "Observation":
-        yield from _pairs(_dictionary_for(call_argument(call, 1, "attributes")), Signal.METRIC)
+        yield from _pairs(
+            _dictionary_for(call_argument(call, 1, "attributes")), Signal.METRIC, context
+        )
     elif method in ("add", "record", "set"):
         attributes = _dictionary_for(call_argument(call, 1, "attributes"))
         # Cheap test first: most ``add`` calls (``seen.add(x)``) carry no dict at all.
         if attributes is not None and _is_instrument_call(call, context):
-            yield from _pairs(attributes, Signal.METRIC)
+            yield from _pairs(attributes, Signal.METRIC, context)
     elif method in _LOG_METHODS:
-        yield from _pairs(_dictionary_for(keyword_argument(call, "extra")), Signal.LOG)
+        yield from _pairs(_dictionary_for(keyword_argument(call, "extra")), Signal.LOG, context)
 
 
 def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:
     """The configured bounded names, the module's constants and, around ``node``, loop constants."""
     constants = _file_names(context).constants
     around = loop_constants(node, constants) if node is not None else frozenset()
-    return (*context.settings.bounded, *constants, *around)
+    return (*context.settings.bounded, *constants, *process_constants(context), *around)
+
+
+@per_file
+def _values_are_judged(context: FileContext) -> bool:
+    """Whether the file's telemetry values are judged: not in test code, whose span names and
+    attribute values are test data (what it checks an instrumentation or a hook passes on)."""
+    return not is_test_file(context.path)
 
 
 # --- OTL201 and OTL203: names built from variables -----------------------------------------------
@@ -201,9 +217,14 @@ def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[st
 def _name_verdict(
     name: SgNode | None, context: FileContext, what: str, advice: str, *, strict: bool = False
 ) -> Iterator[Verdict]:
-    if name is None:
+    if name is None or not _values_are_judged(context):
         return
-    judgement = judge(name, _bounded_names(context, name), strict=strict)
+    judgement = judge(
+        name,
+        _bounded_names(context, name),
+        strict=strict,
+        resolve=lambda key: constant_string(key, context),
+    )
     built = is_built_string(name)
     if judgement.unbounded or (built and not judgement.bounded):
         reason = judgement.reason or f"`{name.text()}` builds a string from variables"
@@ -248,6 +269,8 @@ def metric_value_judgement(item: AttributeValue, bounded: tuple[str, ...]) -> Ju
 @check("OTL202")
 def unbounded_metric_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     bounded: tuple[str, ...] | None = None
+    if not _values_are_judged(context):
+        return
     for item in attribute_values(node, context):
         if item.signal is not Signal.METRIC or sensitive_reason(item) is not None:
             continue
@@ -274,6 +297,8 @@ _CONTENT_NAMESPACES = ("gen_ai.",)
 
 @check("OTL204")
 def raw_payload_attribute(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _values_are_judged(context):
+        return
     for item in attribute_values(node, context):
         if item.signal not in (Signal.SPAN, Signal.EVENT) or sensitive_reason(item) is not None:
             continue
@@ -568,6 +593,8 @@ def dropped_type(value: SgNode) -> str | None:
 
 @check("OTL206")
 def dropped_attribute_type(node: SgNode, context: FileContext) -> Iterator[Verdict]:
+    if not _values_are_judged(context):
+        return
     for item in attribute_values(node, context):
         if item.signal is Signal.LOG or payload_reason(item.value) is not None:
             continue

@@ -15,7 +15,8 @@ from otel_lint.checks.syntax.calls import (
     call_receiver,
     method_name,
 )
-from otel_lint.checks.syntax.imports import dotted_path, file_imports, last_name, qualified_name
+from otel_lint.checks.syntax.constants import last_name
+from otel_lint.checks.syntax.imports import dotted_path, file_imports, qualified_name
 from otel_lint.checks.syntax.spans import named_children, unwrap
 
 

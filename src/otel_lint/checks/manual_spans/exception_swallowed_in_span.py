@@ -13,7 +13,7 @@ from otel_lint.checks.syntax.calls import (
     callee_name,
     method_name,
 )
-from otel_lint.checks.syntax.imports import last_name
+from otel_lint.checks.syntax.constants import last_name
 from otel_lint.checks.syntax.literals import string_value
 from otel_lint.checks.syntax.spans import (
     LOGGER_NAME,

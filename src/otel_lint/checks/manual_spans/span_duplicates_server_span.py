@@ -17,7 +17,8 @@ from otel_lint.checks.syntax.calls import (
     keyword_argument,
     method_name,
 )
-from otel_lint.checks.syntax.imports import file_imports, last_name
+from otel_lint.checks.syntax.constants import last_name
+from otel_lint.checks.syntax.imports import file_imports
 from otel_lint.checks.syntax.literals import string_value
 from otel_lint.checks.syntax.spans import (
     block_statements,

@@ -13,7 +13,8 @@ from otel_lint.checks.syntax.calls import (
     keyword_argument,
     method_name,
 )
-from otel_lint.checks.syntax.imports import dotted_path, last_name
+from otel_lint.checks.syntax.constants import last_name
+from otel_lint.checks.syntax.imports import dotted_path
 from otel_lint.checks.syntax.spans import (
     LOGGER_NAME,
     TRACER_NAME,

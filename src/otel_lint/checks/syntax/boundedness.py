@@ -14,15 +14,15 @@ configuration (``bounded = ["tenant_tier"]``), and those always win.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from ast_grep_py import SgNode
 
 from otel_lint.checks.syntax.calls import call_arguments, call_receiver, callee_name
-from otel_lint.checks.syntax.literals import string_value
+from otel_lint.checks.syntax.constants import last_name
+from otel_lint.checks.syntax.literals import is_literal, string_value
 
 
 class Bound(str, Enum):
@@ -117,6 +117,9 @@ BOUNDED_NOUNS = frozenset(
     }
 )
 
+#: Containers a process works in, set up once and few: their ids do not grow with traffic.
+CONTAINER_NOUNS = frozenset({"experiment", "project", "workspace", "environment", "cluster"})
+
 #: Semantic-convention keys that hold unbounded values though their last word does not say so.
 UNBOUNDED_KEYS: dict[str, str] = {
     "url.full": "a full URL",
@@ -164,6 +167,8 @@ def judge_name(name: str, bounded: Iterable[str] = (), *, strict: bool = False) 
     if not words:
         return UNKNOWN
     head = words[-1]
+    if head in ("id", "ids") and len(words) > 1 and words[-2] in CONTAINER_NOUNS:
+        return UNKNOWN  # one experiment or project per process, not one per request
     if head in UNBOUNDED_NOUNS:
         return Judgement(Bound.UNBOUNDED, f"`{name}` names {UNBOUNDED_NOUNS[head]}")
     if head == "name" and len(words) > 1:
@@ -341,7 +346,13 @@ def _alternatives(node: SgNode) -> list[SgNode]:
     return [*values, node]
 
 
-def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = False) -> Judgement:
+def judge(
+    node: SgNode | None,
+    bounded: Iterable[str] = (),
+    *,
+    strict: bool = False,
+    resolve: Callable[[SgNode], str | None] | None = None,
+) -> Judgement:
     """Whether the expression ``node`` is bounded, unbounded or unknown, and why.
 
     ``bounded`` lists identifiers the project declares bounded (the configuration's ``bounded``);
@@ -352,13 +363,15 @@ def judge(node: SgNode | None, bounded: Iterable[str] = (), *, strict: bool = Fa
     """
     if node is None:
         return UNKNOWN
-    return _judge(node, _Options(frozenset(bounded), strict))
+    return _judge(node, _Options(frozenset(bounded), strict, resolve))
 
 
 @dataclass(frozen=True)
 class _Options:
     bounded: frozenset[str]
     strict: bool
+    #: The string a constant spells (``attributes[GEN_AI_REQUEST_MODEL]``), when the caller knows.
+    resolve: Callable[[SgNode], str | None] | None = None
 
 
 def _judge(node: SgNode, options: _Options) -> Judgement:
@@ -413,7 +426,7 @@ def _judge_attribute(node: SgNode, options: _Options) -> Judgement:
         return Judgement(Bound.BOUNDED, f"`{name}` is configured as bounded")
     # An enum member or a class constant: ``HttpRequestMethodValues.GET.value``, ``Color.RED``.
     if _CONSTANT.match(name) or (
-        name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(_last_name(receiver))
+        name in _SAME_VALUE_ATTRIBUTES and _CONSTANT.match(last_name(receiver))
     ):
         return Judgement(Bound.BOUNDED, f"`{node.text()}` is a constant or enum member")
     by_name = judge_name(name, options.bounded, strict=options.strict)
@@ -427,13 +440,6 @@ def _judge_attribute(node: SgNode, options: _Options) -> Judgement:
             return Judgement(Bound.BOUNDED, f"`{node.text()}` names a kind of thing")
         return owner
     return UNKNOWN
-
-
-def _last_name(node: SgNode) -> str:
-    if node.kind() == "attribute":
-        attribute = node.field("attribute")
-        return attribute.text() if attribute is not None else ""
-    return node.text() if node.kind() == "identifier" else ""
 
 
 def _judge_operator(node: SgNode, options: _Options) -> Judgement:
@@ -467,6 +473,8 @@ def _judge_operator(node: SgNode, options: _Options) -> Judgement:
 def _judge_lookup(key: SgNode | None, options: _Options) -> Judgement:
     """``row["user_id"]`` and ``params.get("user_id")`` are judged by the key they look up."""
     name = string_value(key)
+    if name is None and key is not None and options.resolve is not None:
+        name = options.resolve(key)
     if name is None:
         return UNKNOWN
     return judge_name(name, strict=options.strict)
@@ -499,31 +507,6 @@ def _judge_call(node: SgNode, options: _Options) -> Judgement:
     return UNKNOWN
 
 
-_TOP_LEVEL_ASSIGNMENT: dict[str, Any] = {
-    "kind": "assignment",
-    "inside": {"kind": "expression_statement", "inside": {"kind": "module"}},
-}
-
-
-def module_constants(root: SgNode) -> frozenset[str]:
-    """Names a module binds once, at top level, to a literal: ``SPAN_NAME = "checkout"``.
-
-    Such names are as bounded as the literal, whatever their case; a name bound twice is not
-    a constant.
-    """
-    counts: dict[str, int] = {}
-    literal: set[str] = set()
-    # One query in ast-grep rather than a walk over every top-level statement in Python.
-    for assignment in root.find_all(**_TOP_LEVEL_ASSIGNMENT):
-        left, right = assignment.field("left"), assignment.field("right")
-        if left is None or left.kind() != "identifier":
-            continue
-        counts[left.text()] = counts.get(left.text(), 0) + 1
-        if right is not None and _is_literal(right):
-            literal.add(left.text())
-    return frozenset(name for name in literal if counts[name] == 1)
-
-
 def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str]:
     """Names that the ``for`` loops around ``node`` take from a literal tuple or list.
 
@@ -538,7 +521,7 @@ def loop_constants(node: SgNode, constants: Iterable[str] = ()) -> frozenset[str
         target, iterable = ancestor.field("left"), ancestor.field("right")
         if target is None or iterable is None or target.kind() != "identifier":
             continue
-        over_literals = iterable.kind() in ("tuple", "list") and _is_literal(iterable)
+        over_literals = iterable.kind() in ("tuple", "list") and is_literal(iterable)
         over_constant = iterable.kind() == "identifier" and (
             iterable.text() in known or _CONSTANT.match(iterable.text()) is not None
         )
@@ -566,18 +549,6 @@ def _small_range(iterable: SgNode) -> bool:
     return (numbers[-1] - (numbers[0] if len(numbers) == 2 else 0)) <= _SMALL_RANGE
 
 
-def _is_literal(node: SgNode) -> bool:
-    if node.kind() in _LITERAL_KINDS:
-        return True
-    if node.kind() == "string":
-        return not interpolated(node)
-    if node.kind() == "concatenated_string":
-        return all(_is_literal(child) for child in node.children() if child.is_named())
-    if node.kind() in ("tuple", "list"):
-        return all(_is_literal(child) for child in node.children() if child.is_named())
-    return False
-
-
 # --- payloads ----------------------------------------------------------------------------------
 
 #: Words that name a whole request, response, body or headers mapping.
@@ -597,6 +568,21 @@ _OBJECT_NAMES = frozenset(
 _SERIALISERS = frozenset({"dumps", "dump"})
 
 
+#: Last words of a name that holds one small value or a short configured list of names:
+#: ``json.dumps(trace_id)`` only quotes an id, ``json.dumps(bootstrap_servers)`` lists a few hosts.
+_SCALAR_WORDS = frozenset(
+    {"id", "name", "names", "type", "kind", "servers", "hosts", "brokers", "destinations", "nodes"}
+)
+
+
+def _serialises_a_scalar(arguments: list[SgNode]) -> bool:
+    """Whether ``dumps``'s one argument is a name for a single value or a short list of names."""
+    if len(arguments) != 1 or arguments[0].kind() not in ("identifier", "attribute"):
+        return False
+    words = name_words(last_name(arguments[0]))
+    return bool(words) and words[-1] in _SCALAR_WORDS
+
+
 def payload_reason(node: SgNode | None) -> str | None:
     """Why ``node`` is a raw payload (a body, a headers mapping, a serialised object), or None."""
     if node is None:
@@ -614,7 +600,7 @@ def payload_reason(node: SgNode | None) -> str | None:
         attribute, receiver = node.field("attribute"), node.field("object")
         if attribute is None or receiver is None:
             return None
-        owner = name_words(_last_name(receiver))
+        owner = name_words(last_name(receiver))
         if attribute.text() in PAYLOAD_WORDS | {"text"} and owner and owner[-1] in _PAYLOAD_OWNERS:
             return f"`{node.text()}` is a whole body or headers mapping"
         if attribute.text() in ("body", "payload", "headers", "__dict__"):
@@ -631,10 +617,10 @@ def payload_reason(node: SgNode | None) -> str | None:
     name = callee_name(node)
     arguments = call_arguments(node)
     receiver = call_receiver(node)
-    if name in _SERIALISERS:
+    if name in _SERIALISERS and not _serialises_a_scalar(arguments):
         return f"`{node.text()}` serialises a whole object"
     if name in _PAYLOAD_CALLS and receiver is not None:
-        owner = name_words(_last_name(receiver))
+        owner = name_words(last_name(receiver))
         if owner and owner[-1] in _PAYLOAD_OWNERS:
             return f"`{node.text()}` is a whole request or response body"
     if name in ("str", "repr") and len(arguments) == 1:

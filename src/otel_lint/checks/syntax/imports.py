@@ -67,10 +67,6 @@ def dotted_path(node: SgNode | None, through_subscripts: bool) -> str | None:
     return None
 
 
-def last_name(path: str) -> str:
-    return path.rsplit(".", 1)[-1]
-
-
 @per_file
 def file_imports(context: FileContext) -> dict[str, str]:
     return imported_names(context.root)

@@ -42,3 +42,15 @@ def with_string_value(node: SgNode, value: str) -> str:
     """The literal ``node`` rewritten to hold ``value``, keeping its prefix and quotes."""
     flags, quote, _ = _split(node.text())
     return f"{flags}{quote}{value}{quote}"
+
+
+def is_literal(node: SgNode) -> bool:
+    """Whether ``node`` is a literal value: a number, a plain string, or a tuple or list of them."""
+    kind = node.kind()
+    if kind in ("integer", "float", "true", "false", "none"):
+        return True
+    if kind == "string":
+        return not any(child.kind() == "interpolation" for child in node.children())
+    if kind in ("concatenated_string", "tuple", "list"):
+        return all(is_literal(child) for child in node.children() if child.is_named())
+    return False

@@ -1,0 +1,79 @@
+"""The one constant and scope resolver: literals behind names, and the binding reaching a use."""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode, SgRoot
+
+from otel_lint.checks.syntax.constants import class_literals, last_name, reaching_bindings
+
+
+def _root(source: str) -> SgNode:
+    return SgRoot(source, "python").root()
+
+
+def _use(root: SgNode, marker: str = "use") -> SgNode:
+    call = root.find(pattern=f"{marker}($X)")
+    assert call is not None
+    found = call.get_match("X")
+    assert found is not None
+    return found
+
+
+def _values(source: str) -> list[str]:
+    root = _root(source)
+    return [value.text() for value in reaching_bindings(_use(root))]
+
+
+def test_class_literals_name_class_attributes_bound_once() -> None:
+    root = _root(
+        'class Attrs:\n    INPUT = "gen_ai.input.messages"\n    TWICE = "a"\n    TWICE = "b"\n'
+        "    def f(self):\n        LOCAL = 'x'\n"
+    )
+    assert {name: value.text() for name, value in class_literals(root).items()} == {
+        "Attrs.INPUT": '"gen_ai.input.messages"'
+    }
+
+
+def test_last_name_of_a_path_and_of_a_node() -> None:
+    root = _root("self.client.get()\n")
+    call = root.find(kind="call")
+    assert call is not None and last_name("self.client") == "client"
+    function = call.field("function")
+    assert function is not None and last_name(function) == "get"
+    assert last_name(call) == ""
+
+
+def test_the_nearest_assignment_in_the_same_branch_reaches_the_use() -> None:
+    source = (
+        "def setup(debug):\n"
+        "    exporter = OTLPSpanExporter()\n"
+        "    if debug:\n"
+        "        exporter = ConsoleSpanExporter()\n"
+        "        use(exporter)\n"
+    )
+    assert _values(source) == ["ConsoleSpanExporter()"]
+
+
+def test_a_sibling_branch_never_reaches_the_use() -> None:
+    source = (
+        "if debug:\n"
+        "    exporter = OTLPSpanExporter()\n"
+        "else:\n"
+        "    exporter = ConsoleSpanExporter()\n"
+        "    use(exporter)\n"
+    )
+    assert _values(source) == ["ConsoleSpanExporter()"]
+
+
+def test_after_a_branch_every_value_assigned_in_it_may_reach() -> None:
+    source = "if debug:\n    e = A()\nelse:\n    e = B()\nuse(e)\n"
+    assert _values(source) == ["A()", "B()"]
+
+
+def test_other_bindings_and_parameters_reach_as_unknown() -> None:
+    assert _values("def f(e):\n    use(e)\n") == []
+    assert _values("e = A()\nfor e in items:\n    pass\nuse(e)\n") == []
+    assert _values("e = 1\ne += 1\nuse(e)\n") == []
+    assert _values("e = 1\ne, f = pair\nuse(e)\n") == []
+    assert _values("e = {}\ne['k'] = 1\nuse(e)\n") == ["{}"]
+    assert _values("e = 1\ndef g():\n    e = 2\nuse(e)\n") == ["1"]
