@@ -62,6 +62,15 @@ def per_file(fact: Callable[[FileContext], _T]) -> Callable[[FileContext], _T]:
     return once
 
 
+def mentions(context: FileContext, text: str) -> bool:
+    """Whether the file's text contains ``text``, searched once per file: a search of a large
+    file per candidate made thousands of candidates quadratic."""
+    key = ("mentions", text)
+    if key not in context.memo:
+        context.memo[key] = text in context.text
+    return context.memo[key] is True
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One finding a check asks for. Unset fields fall back to the rule's message and the match."""

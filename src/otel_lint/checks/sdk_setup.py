@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
-from otel_lint.checks import FileContext, Verdict, check
+from otel_lint.checks import FileContext, Verdict, check, mentions
 from otel_lint.checks.syntax.calls import keyword_argument
 from otel_lint.checks.syntax.literals import string_value
 from otel_lint.project.facts import SERVICE_NAME_ENV, is_test_file
@@ -102,7 +102,7 @@ def resource_without_service_name(node: SgNode, context: FileContext) -> Iterato
     # A test's resource is a fixture checked on the exported telemetry, never deployed.
     if is_test_file(context.path):
         return
-    if "opentelemetry" not in context.text or _completed_elsewhere(node, context.text):
+    if not mentions(context, "opentelemetry") or _completed_elsewhere(node, context.text):
         return
     function = node.field("function")
     creates = function is not None and function.text().endswith(".create")

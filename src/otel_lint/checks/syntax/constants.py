@@ -19,7 +19,7 @@ from typing import Any
 
 from ast_grep_py import SgNode
 
-from otel_lint.checks import FileContext, per_file
+from otel_lint.checks import FileContext, mentions, per_file
 from otel_lint.checks.syntax.imports import file_imports, qualified_name
 from otel_lint.checks.syntax.literals import is_literal, string_value
 from otel_lint.checks.syntax.spans import SCOPES, named_children, unwrap
@@ -156,7 +156,7 @@ def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric |
     Only names the file imports from ``opentelemetry.semconv``'s attribute and metric modules
     count: a project's own ``HTTP_METHOD`` constant is none of our business.
     """
-    if node.kind() not in ("identifier", "attribute") or "opentelemetry" not in context.text:
+    if node.kind() not in ("identifier", "attribute") or not mentions(context, "opentelemetry"):
         return None
     found = _CONSTANT_ORIGIN.match(qualified_name(node, file_imports(context)) or "")
     if found is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
-from otel_lint.checks import FileContext
+from otel_lint.checks import FileContext, mentions
 from otel_lint.checks.syntax.calls import (
     call_arguments,
     call_receiver,
@@ -145,7 +145,7 @@ def opentelemetry_spans(spans: list[SpanItem], context: FileContext) -> list[Spa
     paired with ``stop_span()``): a call counts when the file imports OpenTelemetry or the
     receiver is named like a tracer (one imported from the project's own telemetry module).
     """
-    if "opentelemetry" in context.text:
+    if mentions(context, "opentelemetry"):
         return spans
     return [span for span in spans if TRACER_NAME.search(receiver_text(span.call))]
 
