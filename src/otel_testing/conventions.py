@@ -20,9 +20,9 @@ from otel_lint.naming import (
 )
 from otel_lint.semconv import Registry, load_registry
 from otel_lint.unbounded_values import unbounded_reason
-from otel_testing.logs import Logs
-from otel_testing.metrics import Metrics
-from otel_testing.spans import Spans
+from otel_testing.views.logs import Logs
+from otel_testing.views.metrics import Metrics
+from otel_testing.views.spans import Spans
 
 
 @dataclass(frozen=True)

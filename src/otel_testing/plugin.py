@@ -17,13 +17,13 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_testing.capture import (
+from otel_testing._capture.metric_accumulation import AccumulatingMetricReader
+from otel_testing._capture.session import (
     SessionCapture,
     current_span_context,
     reset_current_context,
     session_capture,
 )
-from otel_testing.metric_accumulation import AccumulatingMetricReader
 from otel_testing.telemetry import Telemetry
 
 #: Fixtures whose test needs metric values that start from zero (a collection at test start).

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from otel_lint.semconv import Registry
     from otel_testing.conventions import Violation
-from otel_testing.capture import SessionCapture
-from otel_testing.logs import LogRecordView, Logs
-from otel_testing.metric_accumulation import merged_metrics_data
-from otel_testing.metrics import Metrics
+from otel_testing._capture.metric_accumulation import merged_metrics_data
+from otel_testing._capture.session import SessionCapture
 from otel_testing.snapshots import telemetry_dict
-from otel_testing.spans import Spans
+from otel_testing.views.logs import LogRecordView, Logs
+from otel_testing.views.metrics import Metrics
+from otel_testing.views.spans import Spans
 
 
 class Telemetry:

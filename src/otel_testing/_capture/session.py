@@ -39,9 +39,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext
 
-from otel_testing.metric_accumulation import AccumulatingMetricReader
-from otel_testing.recording import RecordingSwitch, SwitchedTracerProvider
-from otel_testing.strays import StrayLogs, Strays, StraySpans, span_key
+from otel_testing._capture.metric_accumulation import AccumulatingMetricReader
+from otel_testing._capture.recording import RecordingSwitch, SwitchedTracerProvider
+from otel_testing._capture.strays import StrayLogs, Strays, StraySpans, span_key
 
 
 @dataclass(frozen=True)
