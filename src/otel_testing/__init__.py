@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from otel_testing.conventions import Violation
     from otel_testing.plugin import OpenTelemetryLeakWarning
+    from otel_testing.telemetry import Telemetry, TelemetryUnavailable
     from otel_testing.views.assertions import TelemetryAssertionError
     from otel_testing.views.logs import LogRecordView, Logs
     from otel_testing.views.matching import ANY
@@ -34,6 +35,7 @@ _HOMES = {
     "Spans": "otel_testing.views.spans",
     "Telemetry": "otel_testing.telemetry",
     "TelemetryAssertionError": "otel_testing.views.assertions",
+    "TelemetryUnavailable": "otel_testing.telemetry",
     "Violation": "otel_testing.conventions",
 }
 
@@ -51,6 +53,7 @@ __all__ = [
     "Spans",
     "Telemetry",
     "TelemetryAssertionError",
+    "TelemetryUnavailable",
     "Violation",
 ]
 

@@ -1,57 +1,67 @@
-"""Whether the current test records spans and log records at all.
+"""The plugin's own TracerProvider, which records only while a test that asked for telemetry runs.
 
-A test that asks for none of the plugin's fixtures (and is not strict) cannot look at what it
-emitted, so recording it would only cost time. Such a test gets spans that are not recorded, as
-with a sampler that drops them: their span contexts are valid (a new trace id, or the parent's)
-but unsampled, so context still propagates (a ``traceparent`` header, log correlation), and no
-processor sees them. The log bridge drops its records too. Metrics are recorded either way
-(aggregation is cheap), and each test that reads them starts from zero.
+The plugin installs it as the global provider for such a test when the suite has set none, and
+frees the slot when the test ends. Tracers that the API's proxies resolved to it meanwhile stay
+bound to it (the API caches them), so outside those tests its tracers behave as if the plugin
+were not there: when the suite has set a provider of its own, they pass each span to that one;
+when nothing is set, they do what the API's no-op tracer does (no new ids, the parent's context
+passed on). Only ``start_span`` is switched: the SDK's ``start_as_current_span`` (a context
+manager and a decorator) calls it for every span, so the choice is made per span, with the SDK's
+own frames and exception recording unchanged.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from opentelemetry import trace as trace_api
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Tracer, TracerProvider
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+from otel_testing._capture.api_globals import Signal, global_provider
 
 
 class RecordingSwitch:
-    """On while the current test may read what it emits; shared by the tracers and processors."""
+    """What the capture is doing now; shared by the tracers and processors of the session."""
 
     def __init__(self) -> None:
-        self.on = True
+        #: A test that asked for telemetry is running: processors keep what they see.
+        self.on = False
+        #: A fixture wider than the test is being set up: what it emits is not the test's.
+        self.in_wide_fixture = False
+
+
+_NO_OP = trace_api.NoOpTracer()
 
 
 class SwitchedTracer(Tracer):
-    """The SDK's tracer, starting unrecorded spans while the switch is off.
+    """The SDK's tracer, recording only while its provider is the global one and the test asks."""
 
-    Only ``start_span`` is switched: the SDK's ``start_as_current_span`` (a context manager and a
-    decorator) calls it for every span, so the choice is made per span, with the SDK's own frames
-    and exception recording unchanged. Tracers are made once, often at import time, and used by
-    every test. Off, a span is what the SDK makes when its sampler drops one, without asking the
-    sampler or touching attributes, links or processors.
-    """
-
-    _otel_testing_switch: RecordingSwitch
+    _otel_testing_provider: SwitchedTracerProvider
 
     def start_span(
         self, name: str, context: Context | None = None, *args: Any, **kwargs: Any
     ) -> trace_api.Span:
-        if self._otel_testing_switch.on:
+        provider = self._otel_testing_provider
+        current = global_provider(Signal.TRACES)
+        if current is provider and provider.switch.on:
             return super().start_span(name, context, *args, **kwargs)
-        parent = trace_api.get_current_span(context).get_span_context()
-        ids = self.id_generator
-        if parent.is_valid:
-            trace_id, state = parent.trace_id, parent.trace_state
-        else:
-            trace_id, state = ids.generate_trace_id(), None
-        unsampled = TraceFlags(TraceFlags.DEFAULT)
-        return NonRecordingSpan(
-            SpanContext(trace_id, ids.generate_span_id(), False, unsampled, state)
-        )
+        if current is not None and current is not provider:
+            return self._tracer_of(current).start_span(name, context, *args, **kwargs)
+        return _NO_OP.start_span(name, context, *args, **kwargs)
+
+    def _tracer_of(self, provider: trace_api.TracerProvider) -> trace_api.Tracer:
+        # The last provider passed on to, held weakly: the plugin keeps no provider it did not
+        # build alive.
+        cached = getattr(self, "_otel_testing_delegate", None)
+        if cached is not None and cached[0]() is provider:
+            tracer: trace_api.Tracer = cached[1]
+            return tracer
+        scope = self._instrumentation_scope
+        tracer = provider.get_tracer(scope.name, scope.version, scope.schema_url, scope.attributes)
+        self._otel_testing_delegate = (weakref.ref(provider), tracer)
+        return tracer
 
 
 class SwitchedTracerProvider(TracerProvider):
@@ -59,7 +69,7 @@ class SwitchedTracerProvider(TracerProvider):
 
     def __init__(self, switch: RecordingSwitch, **options: Any) -> None:
         super().__init__(**options)
-        self._switch = switch
+        self.switch = switch
         #: Tracers by the arguments asked with. The SDK caches them too, but finds its entry
         #: only after building a scope and raising and filtering a deprecation warning, which
         #: code that asks for its tracer on every call pays in every test.
@@ -75,11 +85,12 @@ class SwitchedTracerProvider(TracerProvider):
             return known
         tracer = super().get_tracer(*args, **kwargs)
         # The SDK builds and caches its Tracer itself; giving that object our subclass keeps
-        # every argument it was built with (they differ between SDK versions).
+        # every argument it was built with (they differ between SDK versions). A disabled SDK
+        # (OTEL_SDK_DISABLED) hands out its no-op tracer, which stays as it is.
         if type(tracer) is Tracer:
-            # The switch first: another thread may be handed this (cached) tracer as soon as
+            # The provider first: another thread may be handed this (cached) tracer as soon as
             # its class says it is switched.
-            tracer._otel_testing_switch = self._switch  # type: ignore[attr-defined]
+            tracer._otel_testing_provider = self  # type: ignore[attr-defined]
             tracer.__class__ = SwitchedTracer
         if key is not None:
             self._known[key] = tracer

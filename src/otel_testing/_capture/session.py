@@ -1,454 +1,405 @@
-"""The session capture: SDK providers installed as the OpenTelemetry globals, exporting in memory.
+"""The session capture: active only while a test that asked for telemetry runs.
 
-OpenTelemetry lets a process set each global provider once, and tracers or meters obtained early
-stay bound to what they resolved first. So the capture is installed once per process (per xdist
-worker), before conftest files and test modules are imported, and is never replaced; tests are
-isolated by clearing what it holds when each test starts, not by swapping providers.
+Outside such tests it does nothing: the global providers are whatever the suite left, the root
+logger has no handler of ours, and processors attached earlier to a suite's provider keep
+nothing. When a test asks, the capture
 
-This object is the plugin's one deliberate piece of global state.
+- attaches its processors (and, for metrics, a reader) to the SDK providers the suite set, so
+  the suite's own processors, exporters, readers, resource and sampler work as before;
+- installs its own providers only for a signal where nothing is set, and frees the slot when the
+  test ends (or as soon as the suite sets a provider of its own during the test);
+- follows a provider the suite sets or replaces during the test;
+- adds the stdlib logging bridge to the root logger, and removes it afterwards.
+
+This object is the plugin's one deliberate piece of global state. It keeps strong references
+only to what it built; a suite's providers are held for the length of one test at most.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
-from opentelemetry import _logs as logs_api
 from opentelemetry import context as context_api
-from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
-from opentelemetry._logs import _internal as logs_api_internal
 from opentelemetry.context import Context
-from opentelemetry.metrics import _internal as metrics_api_internal
-from opentelemetry.sdk._logs import (
-    LoggerProvider,
-    LoggingHandler,
-    LogRecordProcessor,
-    ReadableLogRecord,
-    ReadWriteLogRecord,
-)
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.metrics.export import MetricsData
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanContext
 
-from otel_testing._capture.metric_accumulation import AccumulatingMetricReader
+from otel_testing._capture import api_globals
+from otel_testing._capture.api_globals import Signal
+from otel_testing._capture.environment import disabled_reason, sampler_reason
+from otel_testing._capture.log_bridge import LogBridge
+from otel_testing._capture.metric_accumulation import (
+    AccumulatingMetricReader,
+    merged_metrics_data,
+)
+from otel_testing._capture.processors import (
+    CaptureLogProcessor,
+    CaptureSpanProcessor,
+    CurrentSpanAtEmit,
+    FixtureTelemetry,
+    OpenSpans,
+)
 from otel_testing._capture.recording import RecordingSwitch, SwitchedTracerProvider
-from otel_testing._capture.strays import StrayLogs, Strays, StraySpans, span_key
+from otel_testing._capture.strays import Strays, span_key
+
+
+class TelemetryUnavailable(Exception):
+    """The test asked for telemetry the capture cannot give it; the message says why and how."""
 
 
 @dataclass(frozen=True)
 class CaptureProblem:
-    """Something the capture could not take over, said so that a person can fix it."""
+    """Something the capture could not attach to, said so that a person can fix it."""
 
     message: str
 
 
-class OpenSpans(SpanProcessor):
-    """Remembers spans that started and have not ended yet, to report spans a test left open."""
+class _OwnProviders:
+    """The providers the plugin builds (once per process, on the first test that asks)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[tuple[int, int], ReadableSpan] = {}
+    def __init__(self, capture: SessionCapture) -> None:
+        # Built with the SDK's defaults, so they read the OTEL_* environment as any provider.
+        self.tracer_provider = SwitchedTracerProvider(capture.switch)
+        self.metric_reader = AccumulatingMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+        self.logger_provider = LoggerProvider()
+        self.log_bridge = LogBridge(self.logger_provider, capture.switch)
 
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        with self._lock:
-            self._open[span_key(span)] = span
-
-    def on_end(self, span: ReadableSpan) -> None:
-        with self._lock:
-            # The SDK hands on_end a read-only copy, so spans are matched by their ids.
-            self._open.pop(span_key(span), None)
-
-    def spans(self) -> list[ReadableSpan]:
-        with self._lock:
-            return list(self._open.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._open.clear()
-
-
-class CurrentSpanAtEmit(LogRecordProcessor):
-    """Notes which span was current in the emitting thread when each log record was emitted.
-
-    The record carries the ids its emitter chose; comparing them with this note is how
-    ``assert_correlated`` finds records that lost (or were given the wrong) trace context.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._notes: list[tuple[object, SpanContext]] = []
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        current = trace_api.get_current_span().get_span_context()
-        with self._lock:
-            self._notes.append((log_record.log_record, current))
-
-    def current_span_of(self) -> dict[int, SpanContext]:
-        """Span context current at emit time, keyed by ``id()`` of the record's API log record."""
-        with self._lock:
-            return {id(record): current for record, current in self._notes}
-
-    def clear(self) -> None:
-        with self._lock:
-            self._notes.clear()
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
-
-
-class _SessionSpanProcessor(SimpleSpanProcessor):
-    """Exports into the session's exporter, which outlives every provider it is attached to.
-
-    Code under test may shut down a provider (its own, or the global one); the SDK passes that on
-    to every processor, and the stock processor would then stop the shared exporter for the rest
-    of the session. Flushing is all a shutdown may do here.
-    """
-
-    def shutdown(self) -> None:
-        self.force_flush()
-
-
-class _SessionLogProcessor(SimpleLogRecordProcessor):
-    """The log counterpart of ``_SessionSpanProcessor``: a provider's shutdown only flushes.
-
-    It also stands aside while the test does not record (the session's tracers then start no
-    spans; log records have no such switch).
-    """
-
-    def __init__(self, exporter: InMemoryLogRecordExporter, switch: RecordingSwitch) -> None:
-        super().__init__(exporter)
-        self._switch = switch
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._switch.on:
-            super().on_emit(log_record)
-
-    def shutdown(self) -> None:
-        self.force_flush()
-
-
-def _is_otel_logging_handler(handler: logging.Handler) -> bool:
-    kind = type(handler)
-    return kind.__name__ == "LoggingHandler" and kind.__module__.startswith("opentelemetry")
-
-
-class _StdlibLogBridge(LoggingHandler):
-    """The SDK's logging handler, standing aside when an instrumentation installed its own.
-
-    ``LoggingInstrumentor().instrument()`` adds an OpenTelemetry handler to the root logger that
-    exports through the global (the plugin's) logger provider; emitting here too would capture
-    every record twice.
-    """
-
-    def __init__(self, logger_provider: LoggerProvider, switch: RecordingSwitch) -> None:
-        super().__init__(logger_provider=logger_provider)
-        self._switch = switch
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not self._switch.on:
-            return
-        root_handlers = logging.getLogger().handlers
-        if any(h is not self and _is_otel_logging_handler(h) for h in root_handlers):
-            return
-        super().emit(record)
+    def of(self, signal: Signal) -> object:
+        if signal is Signal.TRACES:
+            return self.tracer_provider
+        if signal is Signal.METRICS:
+            return self.meter_provider
+        return self.logger_provider
 
 
 class SessionCapture:
-    """Providers, in-memory exporters and the metric reader of one process."""
+    """In-memory exporters and the attachments of one process, switched on per test."""
 
     def __init__(self) -> None:
+        self.switch = RecordingSwitch()
         self.span_exporter = InMemorySpanExporter()
         self.log_exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
-        self.metric_reader = AccumulatingMetricReader()
         self.open_spans = OpenSpans()
         self.log_notes = CurrentSpanAtEmit()
         self.strays = Strays()
-        self._stray_spans = StraySpans(self.strays)
-        self._stray_logs = StrayLogs(self.strays)
-        self._span_processor = _SessionSpanProcessor(self.span_exporter)
-        self.recording = RecordingSwitch()
-        self._log_processor = _SessionLogProcessor(self.log_exporter, self.recording)
-
-        self.tracer_provider: TracerProvider = SwitchedTracerProvider(self.recording)
-        self.meter_provider: MeterProvider = MeterProvider(metric_readers=[self.metric_reader])
-        self.logger_provider: LoggerProvider = LoggerProvider()
-        self._attach_tracing(self.tracer_provider)
-        self._attach_logging(self.logger_provider)
-
-        self.metric_readers: list[AccumulatingMetricReader] = [self.metric_reader]
-        self.tracer_providers: list[TracerProvider] = [self.tracer_provider]
-        self.meter_providers: list[MeterProvider] = [self.meter_provider]
-        self.logger_providers: list[LoggerProvider] = [self.logger_provider]
+        self.fixture_telemetry = FixtureTelemetry()
+        self._span_processor = CaptureSpanProcessor(
+            self.switch, self.span_exporter, self.open_spans, self.strays, self.fixture_telemetry
+        )
+        self._log_processor = CaptureLogProcessor(
+            self.switch, self.log_exporter, self.log_notes, self.strays, self.fixture_telemetry
+        )
+        self._own: _OwnProviders | None = None
+        #: Suite providers that already carry our processors (weakly: never kept alive by us).
+        self._attached: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.active = False
+        #: Problems of the running test (a provider we cannot attach to), failing `telemetry`.
         self.problems: list[CaptureProblem] = []
-        #: Problems found when installing, reported to every test that asks for telemetry.
-        self.session_problems: list[CaptureProblem] = []
         #: What the current test did that later tests would feel; reported as warnings.
         self.notices: list[str] = []
+        # Everything below lives for one test.
+        self._current: dict[Signal, Any] = {}
+        self._installed: set[Signal] = set()
+        self._foreign_readers: list[tuple[MeterProvider, AccumulatingMetricReader]] = []
+        self._metrics_problem: str | None = None
+        self._stop_watching: Callable[[], None] | None = None
         self._test_name = ""
         self._threads_at_start: frozenset[int] = frozenset()
-        self._observables_at_start: dict[int, int] = {}
-        for provider, kind in (
-            (self.tracer_provider, "TracerProvider"),
-            (self.meter_provider, "MeterProvider"),
-            (self.logger_provider, "LoggerProvider"),
-        ):
-            self._keep_running(provider, kind)
-        self._restore_setters: list[Callable[[], None]] = []
-        self._log_bridge: logging.Handler | None = None
-        self._active_sessions = 0
+        self._observables_at_start = 0
 
-    # --- installing ---------------------------------------------------------------------------
+    # --- providers ----------------------------------------------------------------------------
 
-    def _attach_tracing(self, provider: TracerProvider) -> None:
-        provider.add_span_processor(self.open_spans)
-        provider.add_span_processor(self._stray_spans)
-        provider.add_span_processor(self._span_processor)
+    @property
+    def own(self) -> _OwnProviders:
+        if self._own is None:
+            self._own = _OwnProviders(self)
+            self._own.tracer_provider.add_span_processor(self._span_processor)
+            self._own.logger_provider.add_log_record_processor(self._log_processor)
+            for signal in Signal:
+                _keep_running(self._own.of(signal), signal, self.notices)
+        return self._own
 
-    def _attach_logging(self, provider: LoggerProvider) -> None:
-        provider.add_log_record_processor(self.log_notes)
-        provider.add_log_record_processor(self._stray_logs)
-        provider.add_log_record_processor(self._log_processor)
+    @property
+    def tracer_provider(self) -> TracerProvider:
+        """The provider whose spans this test captures: the suite's if it set one, else ours."""
+        current = self._current.get(Signal.TRACES)
+        return current if isinstance(current, TracerProvider) else self.own.tracer_provider
 
-    def _keep_running(
-        self, provider: TracerProvider | MeterProvider | LoggerProvider, kind: str
-    ) -> None:
-        # The session's providers must outlive every test; a test that exercises an
-        # application's shutdown path would otherwise end capturing for the rest of the process.
-        # (The SDK's exit handler holds the original bound method and still shuts down at exit.)
-        flush = provider.force_flush
+    @property
+    def meter_provider(self) -> MeterProvider:
+        current = self._current.get(Signal.METRICS)
+        return current if isinstance(current, MeterProvider) else self.own.meter_provider
 
-        def shutdown(*args: object, **kwargs: object) -> None:
-            flush()
-            self.notices.append(
-                f"the test called shutdown() on the {kind} that otel-testing installed for the "
-                "session; it was flushed and kept running, so that later tests are still "
-                "captured. To test a shutdown path, give the code a provider of its own."
-            )
+    @property
+    def logger_provider(self) -> LoggerProvider:
+        current = self._current.get(Signal.LOGS)
+        return current if isinstance(current, LoggerProvider) else self.own.logger_provider
 
-        provider.shutdown = shutdown  # type: ignore[method-assign]
+    @property
+    def metric_reader(self) -> AccumulatingMetricReader:
+        """The reader on the current meter provider (ours on the plugin's own provider)."""
+        provider = self.meter_provider
+        for attached_to, reader in reversed(self._foreign_readers):
+            if attached_to is provider:
+                return reader
+        return self.own.metric_reader
 
-    def install_globals(self) -> None:
-        """Make the providers global, or attach to SDK providers that were set before us."""
-        trace_api.set_tracer_provider(self.tracer_provider)
-        metrics_api.set_meter_provider(self.meter_provider)
-        logs_api.set_logger_provider(self.logger_provider)
-        for provider in (
-            trace_api.get_tracer_provider(),
-            metrics_api.get_meter_provider(),
-            logs_api.get_logger_provider(),
-        ):
-            self.adopt(provider, when="before the test session started")
-        self.session_problems.extend(self.problems)
-        self.problems.clear()
-        self._wrap_provider_setters()
+    @property
+    def metric_readers(self) -> list[AccumulatingMetricReader]:
+        return [self.own.metric_reader, *(reader for _, reader in self._foreign_readers)]
 
-    def adopt(self, provider: object, when: str) -> None:
-        """Capture what ``provider`` emits too: attach to an SDK provider, else record a problem."""
-        if provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
-            return
-        if isinstance(provider, TracerProvider):
-            if provider not in self.tracer_providers:
-                self._attach_tracing(provider)
-                self.tracer_providers.append(provider)
-            if trace_api.get_tracer_provider() is provider:
-                self.tracer_provider = provider
-        elif isinstance(provider, MeterProvider):
-            if provider not in self.meter_providers:
-                # A reader belongs to one MeterProvider, so each adopted provider gets its own.
-                reader = AccumulatingMetricReader()
-                provider.add_metric_reader(reader)
-                self.metric_readers.append(reader)
-                self.meter_providers.append(provider)
-            if metrics_api.get_meter_provider() is provider:
-                self.meter_provider = provider
-        elif isinstance(provider, LoggerProvider):
-            if provider not in self.logger_providers:
-                self._attach_logging(provider)
-                self.logger_providers.append(provider)
-            if logs_api.get_logger_provider() is provider:
-                self.logger_provider = provider
-        elif type(provider).__name__.startswith(("Proxy", "NoOp")):
-            return
+    def _take(self, signal: Signal, provider: object, when: str) -> None:
+        """Capture what the global provider of ``signal`` emits from now on in this test."""
+        own = self.own.of(signal)
+        if provider is None:
+            if api_globals.install(signal, own):
+                provider = own
+            else:  # set by another thread meanwhile
+                provider = api_globals.global_provider(signal)
+        if provider is own:
+            self._installed.add(signal)  # ours holds the slot: freed when the test ends
         else:
+            self._attach(signal, provider, when)
+        self._current[signal] = provider
+
+    def _attach(self, signal: Signal, provider: Any, when: str) -> None:
+        if isinstance(provider, TracerProvider | LoggerProvider):
+            if provider not in self._attached:
+                if isinstance(provider, TracerProvider):
+                    provider.add_span_processor(self._span_processor)
+                else:
+                    provider.add_log_record_processor(self._log_processor)
+                self._attached.add(provider)
+        elif isinstance(provider, MeterProvider):
+            self._attach_reader(provider)
+        elif not type(provider).__name__.startswith(("Proxy", "_Proxy", "NoOp")):
             self.problems.append(
                 CaptureProblem(
-                    f"a {type(provider).__module__}.{type(provider).__qualname__} was set as a "
-                    f"global OpenTelemetry provider {when}; otel-testing can attach only to the "
-                    "SDK's providers, so what it emits is not captured. Set providers only "
-                    "outside tests, or let the code take a provider argument and pass the "
-                    "`tracer_provider`, `meter_provider` or `logger_provider` fixture."
+                    f"a {type(provider).__module__}.{type(provider).__qualname__} was set as the "
+                    f"global OpenTelemetry {signal.value} {when}; otel-testing can attach only "
+                    "to the SDK's providers, so what it emits is not captured. Let the code "
+                    "take a provider argument and pass the `tracer_provider`, `meter_provider` "
+                    "or `logger_provider` fixture."
                 )
             )
 
-    def _wrap_provider_setters(self) -> None:
-        # The API offers no hook to learn that code tried to replace a global provider; its only
-        # signal is a log line without the provider. Wrapping the module-level setter that the
-        # public ``set_*_provider`` functions call at run time is the one way to get the object
-        # and attach to it, so that code which then uses its own provider is still captured.
-        targets: list[tuple[ModuleType, str]] = [
-            (trace_api, "_set_tracer_provider"),
-            (metrics_api_internal, "_set_meter_provider"),
-            (logs_api_internal, "_set_logger_provider"),
-        ]
-        for module, name in targets:
-            original = getattr(module, name, None)
-            if original is None:
-                continue
-            self._restore_setters.append(_wrap_setter(module, name, original, self))
-
-    def start_session(self) -> None:
-        """Install (first session in this process) and attach the stdlib logging bridge."""
-        self._active_sessions += 1
-        if self._active_sessions > 1:
+    def _attach_reader(self, provider: MeterProvider) -> None:
+        if any(attached is provider for attached, _ in self._foreign_readers):
             return
-        if not self._restore_setters:
-            self.install_globals()
-        with warnings.catch_warnings():
-            # The SDK marks its handler deprecated in favour of opentelemetry-instrumentation-
-            # logging's, which is not a dependency of ours; the SDK one does the same job.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self._log_bridge = _StdlibLogBridge(self.logger_provider, self.recording)
-        logging.getLogger().addHandler(self._log_bridge)
-
-    def end_session(self) -> None:
-        self._active_sessions -= 1
-        if self._active_sessions > 0:
+        add = getattr(provider, "add_metric_reader", None)
+        if add is None:
+            self._metrics_problem = (
+                "the suite's MeterProvider was built before this test and this SDK version "
+                "cannot give a MeterProvider a new reader afterwards, so otel-testing cannot "
+                "read its points. Upgrade opentelemetry-sdk (MeterProvider.add_metric_reader), "
+                "or build the provider with `metric_readers=[...]` and read that reader."
+            )
             return
-        if self._log_bridge is not None:
-            logging.getLogger().removeHandler(self._log_bridge)
-            self._log_bridge = None
-        self.flush()
-        self.start_test(drain_metrics=False)
+        # A reader of our own, with its own storage: the suite's readers see the same numbers
+        # as without us, and ours starts from zero because it exists only for this test.
+        reader = AccumulatingMetricReader()
+        add(reader)
+        self._foreign_readers.append((provider, reader))
+
+    def _before_set(self, signal: Signal, provider: object) -> None:
+        # The suite sets a provider of its own: it gets the slot as if we had never been there.
+        if signal in self._installed:
+            api_globals.release(signal, self.own.of(signal))
+            self._installed.discard(signal)
+
+    def _after_set(self, signal: Signal, provider: object) -> None:
+        if provider is not self.own.of(signal):
+            # Captured even when the API refused it as the global one: code may use it directly.
+            self._attach(signal, provider, when="during the test")
+        self._take(signal, api_globals.global_provider(signal), when="during the test")
 
     # --- one test -----------------------------------------------------------------------------
 
-    def start_test(self, drain_metrics: bool, name: str = "", record: bool = True) -> None:
-        """Forget everything earlier tests left behind; record spans and logs if ``record``."""
-        self.recording.on = record
-        self.forget_captured(drain_metrics)
-        self.open_spans.clear()
+    def start_test(self, name: str) -> None:
+        """Start capturing for a test that asked: attach, install where nothing is set."""
+        own = self.own
+        self._test_name = name
         self.problems.clear()
         self.notices.clear()
         self.strays.start_test()
-        self._test_name = name
+        self.forget_captured(drain_metrics=True)
+        self.open_spans.clear()
         self._threads_at_start = frozenset(
             thread.ident for thread in threading.enumerate() if thread.ident is not None
         )
-        self._observables_at_start = {
-            id(provider): len(_observable_instruments(provider))
-            for provider in self.meter_providers
-        }
+        if current_span_context().is_valid:
+            # An earlier test left a span current; this one would become its child. Nothing
+            # this test can fix, so no warning (the test that left it, if it asked, was told).
+            reset_current_context()
+        self.switch.on = True
+        self.active = True
+        for signal in Signal:
+            self._take(signal, api_globals.global_provider(signal), when="before the test")
+        # Counted after installing: proxy instruments created at import time become real then.
+        self._observables_at_start = len(_observable_instruments(own.meter_provider))
+        self._stop_watching = api_globals.watch_setters(self._before_set, self._after_set)
+        own.log_bridge.attach()
+
+    def start_late(self, name: str, fixture: str) -> None:
+        """Start capturing in a test that asked for a fixture only while it was running."""
+        if self.active:
+            return
+        self.start_test(name)
+        self.notices.append(
+            f"the `{fixture}` fixture was requested while the test was running "
+            "(request.getfixturevalue); telemetry emitted before that was not captured. Name "
+            "the fixture as an argument of the test."
+        )
+
+    def begin_wide_fixture(self) -> None:
+        self.switch.in_wide_fixture = True
+
+    def end_wide_fixture(self) -> None:
+        self.switch.in_wide_fixture = False
+        # Its metric points cannot be told apart once aggregated; they count in no test.
+        for reader in self.metric_readers:
+            reader.start_test()
 
     def forget_captured(self, drain_metrics: bool) -> None:
         """Drop the telemetry captured so far; metric values start from zero again if asked."""
         self.span_exporter.clear()
         self.log_exporter.clear()
         self.log_notes.clear()
+        self.fixture_telemetry.clear()
         if drain_metrics:
             for reader in self.metric_readers:
                 reader.start_test()
 
-    def record_from_now(self, fixture: str) -> None:
-        """Record from here on in a test that did not name a capturing fixture up front."""
-        if self.recording.on:
-            return
-        self.recording.on = True
-        self.notices.append(
-            f"the `{fixture}` fixture was requested while the test was running "
-            "(request.getfixturevalue); spans and log records emitted before that were not "
-            "recorded. Name the fixture as an argument of the test."
-        )
-
     def test_notices(self) -> list[str]:
         """Everything the current test should be told about what it left behind or received."""
         notices = list(self.notices)
-        created = [
-            str(getattr(instrument, "name", "?"))
-            for provider in self.meter_providers
-            for instrument in _observable_instruments(provider)[
-                self._observables_at_start.get(id(provider), 0) :
+        if self._own is not None:
+            # Only the plugin's own provider: a provider the test built is the test's business.
+            created = _observable_instruments(self._own.meter_provider)[
+                self._observables_at_start :
             ]
-        ]
-        if created:
-            names = ", ".join(repr(name) for name in created)
-            notices.append(
-                f"the test created observable instrument(s) {names}; OpenTelemetry cannot "
-                "unregister them, so their callbacks keep reporting in every later test of this "
-                "process. Create observable instruments at import time or in a session-scoped "
-                "fixture, or give the code the `meter_provider` fixture's provider only where "
-                "that is intended."
-            )
+            if created:
+                names = ", ".join(repr(str(getattr(i, "name", "?"))) for i in created)
+                notices.append(
+                    f"the test created observable instrument(s) {names} on the MeterProvider "
+                    "otel-testing installed; OpenTelemetry cannot unregister them, so their "
+                    "callbacks keep reporting in every later test of this process. Create "
+                    "observable instruments at import time or in a session-scoped fixture."
+                )
         stray = self.strays.report()
         if stray is not None:
             notices.append(stray)
         return notices
 
     def end_test(self) -> None:
-        """Let go of this test's telemetry, so a long suite does not grow from test to test."""
-        self.strays.end_test(
-            self._test_name,
-            self._threads_at_start,
-            (span_key(span) for span in self.open_spans.spans()),
-        )
-        self.span_exporter.clear()
-        self.log_exporter.clear()
-        self.log_notes.clear()
+        """Stop capturing: detach what is per test, free the slots, let go of the telemetry."""
+        if not self.active:
+            return
+        own = self.own
+        own.log_bridge.detach()
+        if self._stop_watching is not None:
+            self._stop_watching()
+            self._stop_watching = None
+        self.strays.end_test(self._test_name, self._threads_at_start, self.open_spans.spans())
+        self.switch.on = False
+        self.switch.in_wide_fixture = False
+        self.active = False
+        for signal in self._installed:
+            api_globals.release(signal, own.of(signal))
+        self._installed.clear()
+        for provider, reader in self._foreign_readers:
+            remove = getattr(provider, "remove_metric_reader", None)
+            if remove is not None:
+                remove(reader)
+        self._foreign_readers.clear()
+        self._current.clear()
+        self._metrics_problem = None
+        self.forget_captured(drain_metrics=False)
+        own.metric_reader.clear()
         self.open_spans.clear()
         self.notices.clear()
-        for reader in self.metric_readers:
-            reader.clear()
 
-    def flush(self) -> None:
-        """Flush batch processors that code under test attached, before anything reads."""
-        for tracer_provider in self.tracer_providers:
-            tracer_provider.force_flush()
-        for logger_provider in self.logger_providers:
-            logger_provider.force_flush()
+    # --- reading ------------------------------------------------------------------------------
+
+    def _unavailable(self, *reasons: str | None) -> None:
+        found = [reason for reason in reasons if reason]
+        if found:
+            raise TelemetryUnavailable("otel-testing: " + " ".join(found))
 
     def finished_spans(self) -> tuple[ReadableSpan, ...]:
-        """This test's finished spans, without those that earlier tests left running."""
-        self.flush()
+        """This test's finished spans, without strays of earlier tests or wide fixtures' spans."""
+        provider = self.tracer_provider
+        self._unavailable(disabled_reason(provider), sampler_reason(provider))
+        excluded = self.fixture_telemetry.spans
         return tuple(
             span
             for span in self.span_exporter.get_finished_spans()
-            if not self.strays.is_stray_span(span_key(span))
+            if not self.strays.is_stray_span(span_key(span)) and span_key(span) not in excluded
         )
 
+    def fixture_spans(self) -> tuple[ReadableSpan, ...]:
+        """Spans emitted while fixtures wider than the test were set up in this test's set-up."""
+        excluded = self.fixture_telemetry.spans
+        return tuple(s for s in self.span_exporter.get_finished_spans() if span_key(s) in excluded)
+
     def log_records(self) -> tuple[ReadableLogRecord, ...]:
-        """This test's log records, without those of threads that earlier tests left running."""
-        self.flush()
+        """This test's log records, without strays of earlier tests or wide fixtures' records."""
+        bridge_gone = None
+        if self.own.log_bridge.removed_during_test():
+            bridge_gone = (
+                "the stdlib logging bridge was removed from the root logger during this test "
+                "(logging.basicConfig(force=True) or logging.config.dictConfig replace the root "
+                "logger's handlers), so records logged after that were not captured. Configure "
+                "logging before the test, or in a fixture that runs before it asks for "
+                "`telemetry`."
+            )
+        self._unavailable(disabled_reason(self.logger_provider), bridge_gone)
+        excluded = self.fixture_telemetry.logs
         return tuple(
             record
             for record in self.log_exporter.get_finished_logs()
             if not self.strays.is_stray_log(record.log_record)
+            and id(record.log_record) not in excluded
         )
 
+    def fixture_log_records(self) -> tuple[ReadableLogRecord, ...]:
+        excluded = self.fixture_telemetry.logs
+        return tuple(
+            r for r in self.log_exporter.get_finished_logs() if id(r.log_record) in excluded
+        )
 
-def _wrap_setter(
-    module: ModuleType, name: str, original: Callable[..., Any], capture: SessionCapture
-) -> Callable[[], None]:
-    def setter(provider: Any, log: bool) -> None:
-        original(provider, log)
-        capture.adopt(provider, when="during the test")
+    def metrics_data(self) -> MetricsData:
+        """What every captured meter provider recorded since the test started."""
+        self._unavailable(disabled_reason(self.meter_provider), self._metrics_problem)
+        return merged_metrics_data(self.metric_readers)
 
-    setattr(module, name, setter)
 
-    def restore() -> None:
-        setattr(module, name, original)
+def _keep_running(provider: object, signal: Signal, notices: list[str]) -> None:
+    # The plugin's providers must outlive every test; a test that exercises an application's
+    # shutdown path would otherwise end capturing for the rest of the process. (The SDK's exit
+    # handler holds the original bound method and still shuts down at exit.)
+    flush = provider.force_flush  # type: ignore[attr-defined]
 
-    return restore
+    def shutdown(*args: object, **kwargs: object) -> None:
+        flush()
+        notices.append(
+            f"the test called shutdown() on the {signal.value} that otel-testing installed "
+            "for the test; it was flushed and kept running, so that later tests are still "
+            "captured. To test a shutdown path, give the code a provider of its own."
+        )
+
+    provider.shutdown = shutdown  # type: ignore[attr-defined]
 
 
 def _observable_instruments(provider: MeterProvider) -> list[Any]:
