@@ -231,8 +231,12 @@ def _report_leaks(capture: SessionCapture) -> None:
 
 def _capturing(request: pytest.FixtureRequest) -> SessionCapture:
     capture = _capture()
-    # Named up front, the test started capturing in set-up; else it asked while running.
-    capture.start_late(request.node.nodeid, request.fixturename or "telemetry")
+    if capture.active:
+        # Fixtures set up before this one may have replaced a provider without the API's setter.
+        capture.refresh()
+    else:
+        # Not named up front: the test asked while it was running.
+        capture.start_late(request.node.nodeid, request.fixturename or "telemetry")
     return capture
 
 

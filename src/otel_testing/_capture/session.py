@@ -171,9 +171,21 @@ class SessionCapture:
             self._installed.add(signal)  # ours holds the slot: freed when the test ends
         else:
             self._attach(signal, provider, when)
-        self._current[signal] = provider
+        self._current[signal] = _unwrapped(provider)
+
+    def refresh(self) -> None:
+        """Follow providers replaced without the API's setters since the test started.
+
+        logfire's ``configure()`` (the ``capfire`` fixture calls it per test) swaps the SDK
+        provider inside the proxy it set once as the global one; a capture fixture set up after
+        such a fixture calls this, so the capture is attached to the provider now in use.
+        """
+        if self.active:
+            for signal in Signal:
+                self._take(signal, api_globals.global_provider(signal), when="before the test")
 
     def _attach(self, signal: Signal, provider: Any, when: str) -> None:
+        provider = _unwrapped(provider)
         if isinstance(provider, TracerProvider | LoggerProvider):
             if provider not in self._attached:
                 if isinstance(provider, TracerProvider):
@@ -183,7 +195,7 @@ class SessionCapture:
                 self._attached.add(provider)
         elif isinstance(provider, MeterProvider):
             self._attach_reader(provider)
-        elif not type(provider).__name__.startswith(("Proxy", "_Proxy", "NoOp")):
+        elif not _is_api_default(provider):
             self.problems.append(
                 CaptureProblem(
                     f"a {type(provider).__module__}.{type(provider).__qualname__} was set as the "
@@ -383,6 +395,27 @@ class SessionCapture:
         """What every captured meter provider recorded since the test started."""
         self._unavailable(disabled_reason(self.meter_provider), self._metrics_problem)
         return merged_metrics_data(self.metric_readers)
+
+
+_SDK_PROVIDERS = (TracerProvider, MeterProvider, LoggerProvider)
+
+
+def _unwrapped(provider: Any) -> Any:
+    """The SDK provider inside a wrapper that delegates to one (logfire's proxy providers)."""
+    for _ in range(3):
+        inner = getattr(provider, "provider", None)
+        if isinstance(provider, _SDK_PROVIDERS) or inner is None:
+            break
+        provider = inner
+    return provider
+
+
+def _is_api_default(provider: object) -> bool:
+    """The API's own proxy and no-op providers: nothing is set, nothing to attach to."""
+    kind = type(provider)
+    return kind.__module__.startswith("opentelemetry.") and kind.__name__.startswith(
+        ("Proxy", "_Proxy", "NoOp")
+    )
 
 
 def _keep_running(provider: object, signal: Signal, notices: list[str]) -> None:
