@@ -133,8 +133,9 @@ def _is_strict(item: pytest.Item) -> bool:
 
 
 def _asks(item: pytest.Item) -> bool:
+    # Cheapest first: this runs for every test of every suite in the environment.
     names = getattr(item, "fixturenames", ())
-    return _is_strict(item) or not CAPTURE_FIXTURES.isdisjoint(names)
+    return not CAPTURE_FIXTURES.isdisjoint(names) or _is_strict(item)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

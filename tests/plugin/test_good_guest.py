@@ -622,3 +622,24 @@ def test_logfire_capfire(
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # logfire's plugin provides `capfire`
     pytester.makepyfile(test_capfire=CAPFIRE_TESTS)
     run_both(pytester, *order, asking={"test_capfire_and_telemetry_both_see_each_span"})
+
+
+# --- the warning class -----------------------------------------------------------------------
+
+
+def test_the_leak_warning_can_be_filtered_by_its_documented_name(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_leak="""
+from opentelemetry import trace
+
+
+def test_leaves_a_span_open(telemetry):
+    trace.get_tracer("t").start_span("forgotten")
+"""
+    )
+    name = "otel_testing.OpenTelemetryLeakWarning"
+    failing = pytester.runpytest_subprocess("-p", "no:randomly", "-W", f"error::{name}")
+    failing.assert_outcomes(passed=1, errors=1)
+    quiet = pytester.runpytest_subprocess("-p", "no:randomly", "-W", f"ignore::{name}")
+    quiet.assert_outcomes(passed=1)
+    quiet.stdout.no_fnmatch_line("*OpenTelemetryLeakWarning*")
