@@ -173,6 +173,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         pytest.fail("\n".join(p.message for p in capture.problems), pytrace=False)
     # Asked again: a fixture may have added the marker (request.applymarker) after set-up began.
     if _is_strict(item):
+        # Imported when first needed, as everything of ours beyond this module (see _capture).
         from otel_testing.conventions import violations_report
         from otel_testing.telemetry import Telemetry
 
@@ -198,6 +199,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
 
 
 def _report_leaks(capture: SessionCapture) -> None:
+    # Only called once a test asked, so the module is loaded already (see _capture).
     from otel_testing._capture.session import current_span_context, reset_current_context
 
     for notice in capture.test_notices():
@@ -244,7 +246,7 @@ def _capturing(request: pytest.FixtureRequest) -> SessionCapture:
 @pytest.fixture
 def telemetry(request: pytest.FixtureRequest) -> Telemetry:
     """This test's spans, metrics and logs, from the suite's providers or the plugin's own."""
-    from otel_testing.telemetry import Telemetry
+    from otel_testing.telemetry import Telemetry  # on first use, as in _capture
 
     # `request`, not the session-scoped `pytestconfig`: depending on a session fixture makes
     # pytest keep one finalizer per test until the session ends (~600 B per test).

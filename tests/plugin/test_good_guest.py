@@ -643,3 +643,39 @@ def test_leaves_a_span_open(telemetry):
     quiet = pytester.runpytest_subprocess("-p", "no:randomly", "-W", f"ignore::{name}")
     quiet.assert_outcomes(passed=1)
     quiet.stdout.no_fnmatch_line("*OpenTelemetryLeakWarning*")
+
+
+def test_a_meter_provider_that_cannot_take_a_reader_fails_metrics_naming_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    # MeterProvider.add_metric_reader is recent; an SDK without it cannot be read from outside.
+    pytester.makeconftest(
+        """
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+
+
+class MeterProviderOfAnOlderSdk(MeterProvider):
+    add_metric_reader = None
+
+
+metrics.set_meter_provider(MeterProviderOfAnOlderSdk())
+"""
+    )
+    pytester.makepyfile(
+        test_old="""
+import pytest
+from opentelemetry import metrics, trace
+from otel_testing import TelemetryUnavailable
+
+
+def test_metrics_say_why_and_spans_still_work(telemetry):
+    metrics.get_meter("m").create_counter("m.calls").add(1)
+    with pytest.raises(TelemetryUnavailable, match="cannot give a MeterProvider a new reader"):
+        telemetry.metrics
+    with trace.get_tracer("t").start_as_current_span("s"):
+        pass
+    assert telemetry.spans.names == ["s"]
+"""
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
