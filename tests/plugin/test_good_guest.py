@@ -679,3 +679,28 @@ def test_metrics_say_why_and_spans_still_work(telemetry):
 """
     )
     pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_a_span_started_before_the_test_asked_is_not_its_own(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(OWN_PROVIDERS_CONFTEST)
+    pytester.makepyfile(
+        test_started_before="""
+from conftest import SPANS
+from opentelemetry import trace
+
+STARTED = []
+
+
+def test_a_starts_a_span_and_does_not_ask():
+    STARTED.append(trace.get_tracer("a").start_span("started-before"))
+
+
+def test_b_ends_it_while_asking(telemetry):
+    STARTED[0].end()
+    with trace.get_tracer("b").start_as_current_span("own"):
+        pass
+    assert telemetry.spans.names == ["own"]
+    assert [s.name for s in SPANS.get_finished_spans()] == ["started-before", "own"]
+"""
+    )
+    run_both(pytester, "-p", "no:randomly", asking={"test_b_ends_it_while_asking"})

@@ -33,9 +33,10 @@ class OpenSpans:
         with self._lock:
             self._open[span_key(span)] = span
 
-    def ended(self, span: ReadableSpan) -> None:
+    def ended(self, span: ReadableSpan) -> bool:
+        """Forget ``span``; True if it started while this test was capturing."""
         with self._lock:
-            self._open.pop(span_key(span), None)
+            return self._open.pop(span_key(span), None) is not None
 
     def spans(self) -> list[ReadableSpan]:
         with self._lock:
@@ -127,10 +128,12 @@ class CaptureSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if not self._switch.on:
             return
-        self._open_spans.ended(span)
+        started_in_this_test = self._open_spans.ended(span)
         self._strays.span_ended(span_key(span))
+        # A span that started before the test (in a test that did not ask, on a suite's provider
+        # this processor is attached to; or left open by an earlier test) is not this test's.
         context = span.context
-        if context is not None and context.trace_flags.sampled:
+        if started_in_this_test and context is not None and context.trace_flags.sampled:
             self._exporter.export((span,))
 
     def shutdown(self) -> None:
