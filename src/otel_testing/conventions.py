@@ -25,9 +25,9 @@ from otel_lint.conventions.naming import (
 )
 from otel_lint.conventions.registry import Registry, load_registry
 from otel_lint.conventions.values import unbounded_reason
-from otel_testing.logs import Logs
-from otel_testing.metrics import Metrics
-from otel_testing.spans import Spans
+from otel_testing.views.logs import Logs
+from otel_testing.views.metrics import Metrics
+from otel_testing.views.spans import Spans
 
 
 @dataclass(frozen=True)

@@ -1,47 +1,69 @@
-"""pytest hooks and fixtures of otel-testing (thin: behaviour lives in capture and the views).
+"""pytest hooks and fixtures of otel-testing (thin: behaviour lives in ``_capture`` and the views).
 
-Loaded through the ``pytest11`` entry point; ``-p no:otel_testing`` turns it off. The providers are
-installed before conftest files are imported, so tracers and meters that code under test obtains
-at import time resolve to them.
+Loaded through the ``pytest11`` entry point in every run of an environment where the package is
+installed; ``-p no:otel_testing`` turns it off. It is inert until a test asks: a test asks by
+naming one of the fixtures below (or requesting it while running), by the ``otel_strict`` marker,
+or, for every test, by ``--otel-strict``. Until then nothing of OpenTelemetry is imported, no
+global provider is set and no logging handler is added; see the README's plugin section.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import pytest
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_testing.capture import (
-    SessionCapture,
-    current_span_context,
-    reset_current_context,
-    session_capture,
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_testing._capture.metric_accumulation import AccumulatingMetricReader
+    from otel_testing._capture.session import SessionCapture
+    from otel_testing.telemetry import Telemetry
+
+#: Fixtures through which a test reads what it emitted: naming one is asking for telemetry.
+CAPTURE_FIXTURES = frozenset(
+    {
+        "telemetry",
+        "tracer_provider",
+        "meter_provider",
+        "logger_provider",
+        "span_exporter",
+        "metric_reader",
+        "log_exporter",
+    }
 )
-from otel_testing.metric_accumulation import AccumulatingMetricReader
-from otel_testing.telemetry import Telemetry
-
-#: Fixtures whose test needs metric values that start from zero (a collection at test start).
-_METRIC_FIXTURES = frozenset({"telemetry", "metric_reader", "meter_provider"})
-#: Fixtures through which a test can read what it emitted: only their tests record spans and logs.
-_CAPTURE_FIXTURES = _METRIC_FIXTURES | {
-    "tracer_provider",
-    "logger_provider",
-    "span_exporter",
-    "log_exporter",
-}
-_STARTED = pytest.StashKey[bool]()
 _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
-    """A test left something behind (an open span, a current context, a running thread, an
-    observable instrument, a shut-down provider) that later tests of the process would feel."""
+    """A test that asked for telemetry left something behind (an open span, a current context, a
+    running thread, an observable instrument or a shut-down provider of the plugin's) that later
+    tests of the process would feel. Filter it with
+    ``-W ignore::otel_testing.OpenTelemetryLeakWarning``."""
+
+
+def _capture() -> SessionCapture:
+    # Imported on first use, not at module level: this module is imported in every pytest run,
+    # and a suite that never asks for telemetry must not pay for (or see) the OpenTelemetry SDK.
+    from otel_testing._capture.session import session_capture
+
+    return session_capture()
+
+
+def _active_capture() -> SessionCapture | None:
+    """The capture if a test is capturing now; None, importing nothing, otherwise."""
+    session = sys.modules.get("otel_testing._capture.session")
+    if session is None:  # no test has asked in this process
+        return None
+    capture: SessionCapture = session.session_capture()
+    return capture if capture.active else None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,18 +112,6 @@ def _namespaces_in_test(config: pytest.Config) -> tuple[str, ...]:
         pytest.fail(str(error), pytrace=False)
 
 
-def _start(config: pytest.Config) -> None:
-    if not config.stash.get(_STARTED, False):
-        config.stash[_STARTED] = True
-        session_capture().start_session()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    # Before conftest files import the code under test, so import-time tracers resolve to ours.
-    _start(early_config)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -109,13 +119,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("otel_strict", False):
         project_namespaces(config)  # a broken configuration stops the run before any test
-    _start(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if config.stash.get(_STARTED, False):
-        config.stash[_STARTED] = False
-        session_capture().end_session()
+    capture = _active_capture()
+    if capture is not None:  # an interrupted test may not have reached its teardown
+        capture.end_test()
 
 
 def _is_strict(item: pytest.Item) -> bool:
@@ -124,38 +133,55 @@ def _is_strict(item: pytest.Item) -> bool:
     )
 
 
-def _fixture_names(item: pytest.Item) -> frozenset[str]:
-    return frozenset(getattr(item, "fixturenames", ()))
+def _asks(item: pytest.Item) -> bool:
+    # Cheapest first: this runs for every test of every suite in the environment.
+    names = getattr(item, "fixturenames", ())
+    return not CAPTURE_FIXTURES.isdisjoint(names) or _is_strict(item)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    strict = _is_strict(item)
-    names = _fixture_names(item)
-    session_capture().start_test(
-        drain_metrics=strict or bool(names & _METRIC_FIXTURES),
-        name=item.nodeid,
-        record=strict or bool(names & _CAPTURE_FIXTURES),
-    )
+    if _asks(item):
+        # Before fixtures are set up, so what function-scoped fixtures emit is the test's.
+        _capture().start_test(item.nodeid)
     return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    if fixturedef.scope == "function":
+        return (yield)
+    capture = _active_capture()
+    if capture is None:
+        return (yield)
+    # A wider fixture is set up in whichever test uses it first: what it emits is no test's.
+    capture.begin_wide_fixture()
+    try:
+        return (yield)
+    finally:
+        capture.end_wide_fixture()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
-    capture = session_capture()
-    if "telemetry" in _fixture_names(item):
-        problems = [*capture.session_problems, *capture.problems]
-        if problems:
-            pytest.fail("\n".join(p.message for p in problems), pytrace=False)
+    capture = _active_capture()
+    if capture is None:
+        return result
+    if "telemetry" in getattr(item, "fixturenames", ()) and capture.problems:
+        pytest.fail("\n".join(p.message for p in capture.problems), pytrace=False)
     # Asked again: a fixture may have added the marker (request.applymarker) after set-up began.
     if _is_strict(item):
+        # Imported when first needed, as everything of ours beyond this module (see _capture).
+        from otel_testing.conventions import violations_report
+        from otel_testing.telemetry import Telemetry
+
         violations = Telemetry(capture).check_semconv(
             own_namespaces=_namespaces_in_test(item.config)
         )
         if violations:
-            from otel_testing.conventions import violations_report
-
             pytest.fail(violations_report(violations), pytrace=False)
     return result
 
@@ -165,11 +191,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
     finally:
-        _report_leaks(session_capture())
-        session_capture().end_test()
+        capture = _active_capture()
+        if capture is not None:
+            try:
+                _report_leaks(capture)
+            finally:
+                capture.end_test()
 
 
 def _report_leaks(capture: SessionCapture) -> None:
+    # Only called once a test asked, so the module is loaded already (see _capture).
+    from otel_testing._capture.session import current_span_context, reset_current_context
+
     for notice in capture.test_notices():
         warnings.warn(OpenTelemetryLeakWarning(notice), stacklevel=2)
     still_open = capture.open_spans.spans()
@@ -200,52 +233,59 @@ def _report_leaks(capture: SessionCapture) -> None:
 # --- fixtures ------------------------------------------------------------------------------------
 
 
-def _capturing(fixture: str) -> SessionCapture:
-    capture = session_capture()
-    capture.record_from_now(fixture)
+def _capturing(request: pytest.FixtureRequest) -> SessionCapture:
+    capture = _capture()
+    if capture.active:
+        # Fixtures set up before this one may have replaced a provider without the API's setter.
+        capture.refresh()
+    else:
+        # Not named up front: the test asked while it was running.
+        capture.start_late(request.node.nodeid, request.fixturename or "telemetry")
     return capture
 
 
 @pytest.fixture
 def telemetry(request: pytest.FixtureRequest) -> Telemetry:
-    """This test's spans, metrics and logs, from the global providers the plugin installed."""
+    """This test's spans, metrics and logs, from the suite's providers or the plugin's own."""
+    from otel_testing.telemetry import Telemetry  # on first use, as in _capture
+
     # `request`, not the session-scoped `pytestconfig`: depending on a session fixture makes
     # pytest keep one finalizer per test until the session ends (~600 B per test).
     config = request.config
-    return Telemetry(_capturing("telemetry"), lambda: _namespaces_in_test(config))
+    return Telemetry(_capturing(request), lambda: _namespaces_in_test(config))
 
 
 @pytest.fixture
-def tracer_provider() -> TracerProvider:
-    """The capturing TracerProvider, for code that takes a provider as an argument."""
-    return _capturing("tracer_provider").tracer_provider
+def tracer_provider(request: pytest.FixtureRequest) -> TracerProvider:
+    """The capturing TracerProvider (the suite's global one if set), for code that takes one."""
+    return _capturing(request).tracer_provider
 
 
 @pytest.fixture
-def meter_provider() -> MeterProvider:
-    """The capturing MeterProvider, for code that takes a provider as an argument."""
-    return _capturing("meter_provider").meter_provider
+def meter_provider(request: pytest.FixtureRequest) -> MeterProvider:
+    """The capturing MeterProvider (the suite's global one if set), for code that takes one."""
+    return _capturing(request).meter_provider
 
 
 @pytest.fixture
-def logger_provider() -> LoggerProvider:
-    """The capturing LoggerProvider, for code that takes a provider as an argument."""
-    return _capturing("logger_provider").logger_provider
+def logger_provider(request: pytest.FixtureRequest) -> LoggerProvider:
+    """The capturing LoggerProvider (the suite's global one if set), for code that takes one."""
+    return _capturing(request).logger_provider
 
 
 @pytest.fixture
-def span_exporter() -> InMemorySpanExporter:
+def span_exporter(request: pytest.FixtureRequest) -> InMemorySpanExporter:
     """The raw in-memory span exporter (emptied when each test starts)."""
-    return _capturing("span_exporter").span_exporter
+    return _capturing(request).span_exporter
 
 
 @pytest.fixture
-def metric_reader() -> AccumulatingMetricReader:
+def metric_reader(request: pytest.FixtureRequest) -> AccumulatingMetricReader:
     """The raw metric reader; ``get_metrics_data()`` returns what this test recorded."""
-    return _capturing("metric_reader").metric_reader
+    return _capturing(request).metric_reader
 
 
 @pytest.fixture
-def log_exporter() -> InMemoryLogRecordExporter:
+def log_exporter(request: pytest.FixtureRequest) -> InMemoryLogRecordExporter:
     """The raw in-memory log exporter (emptied when each test starts)."""
-    return _capturing("log_exporter").log_exporter
+    return _capturing(request).log_exporter

@@ -1,5 +1,8 @@
 """Deterministic plain-dict forms of captured telemetry, for inline-snapshot or syrupy.
 
+The functions read spans, log records and metrics by their attributes (the views pass themselves
+in), so this module depends on no view and every view can offer ``as_dicts()`` through it.
+
 Ids are renumbered in order of appearance (trace 1, span 1, 2, ...). Times are ranked rather than
 measured: every distinct timestamp is replaced by its place in time order, counted from the first
 span's start (0), so ordering survives and durations, which differ run to run, do not. Resource
@@ -11,12 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from otel_testing.logs import Logs
-    from otel_testing.metrics import Metrics
-    from otel_testing.spans import Spans
+from typing import Any
 
 #: Replaces a volatile value in a snapshot.
 VOLATILE = "<volatile>"
@@ -67,7 +65,7 @@ class SnapshotNumbering:
     spans: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, spans: Spans | None, logs: Logs | None) -> SnapshotNumbering:
+    def build(cls, spans: Iterable[Any] | None, logs: Iterable[Any] | None) -> SnapshotNumbering:
         numbering = cls()
         stamps: set[int] = set()
         origin: int | None = None
@@ -90,11 +88,11 @@ class SnapshotNumbering:
         return numbering
 
     @classmethod
-    def for_spans(cls, spans: Spans) -> SnapshotNumbering:
+    def for_spans(cls, spans: Iterable[Any]) -> SnapshotNumbering:
         return cls.build(spans, None)
 
     @classmethod
-    def for_logs(cls, logs: Logs) -> SnapshotNumbering:
+    def for_logs(cls, logs: Iterable[Any]) -> SnapshotNumbering:
         return cls.build(None, logs)
 
     def trace(self, trace_id: str | None) -> int | None:
@@ -168,9 +166,8 @@ def log_dicts(logs: Iterable[Any], numbering: SnapshotNumbering) -> list[dict[st
 
 
 def _point_dict(point: Any) -> dict[str, Any]:
-    from otel_testing.metrics import NumberPoint
-
-    if isinstance(point, NumberPoint):
+    # A sum or gauge point has a value; a histogram point has counts instead.
+    if not hasattr(point, "bucket_counts"):
         return {"attributes": _attributes(point.attributes), "value": point.value}
     return {
         "attributes": _attributes(point.attributes),
@@ -183,7 +180,7 @@ def _point_dict(point: Any) -> dict[str, Any]:
     }
 
 
-def metrics_dict(metrics: Metrics) -> dict[str, Any]:
+def metrics_dict(metrics: Iterable[Any]) -> dict[str, Any]:
     return {
         metric.name: {
             "kind": metric.kind,
@@ -199,7 +196,10 @@ def metrics_dict(metrics: Metrics) -> dict[str, Any]:
 
 
 def telemetry_dict(
-    spans: Spans, logs: Logs, metrics: Metrics, resource: Mapping[str, Any]
+    spans: Iterable[Any],
+    logs: Iterable[Any],
+    metrics: Iterable[Any],
+    resource: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Everything one test captured, numbered consistently across spans and logs."""
     numbering = SnapshotNumbering.build(spans, logs)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.sdk._logs import ReadableLogRecord
+
 if TYPE_CHECKING:
     from otel_lint.conventions.registry import Registry
     from otel_testing.conventions import Violation
-from otel_testing.capture import SessionCapture
-from otel_testing.logs import LogRecordView, Logs
-from otel_testing.metric_accumulation import merged_metrics_data
-from otel_testing.metrics import Metrics
+from otel_testing._capture.session import SessionCapture, TelemetryUnavailable
 from otel_testing.snapshots import telemetry_dict
-from otel_testing.spans import Spans
+from otel_testing.views.logs import LogRecordView, Logs
+from otel_testing.views.metrics import Metrics
+from otel_testing.views.spans import Spans
+
+__all__ = ["Telemetry", "TelemetryUnavailable"]
 
 
 class Telemetry:
@@ -33,15 +36,31 @@ class Telemetry:
 
     @property
     def spans(self) -> Spans:
+        """This test's finished spans (not those of wider fixtures' set-up, nor strays)."""
         return Spans.capture(self._capture.finished_spans)
 
     @property
     def metrics(self) -> Metrics:
-        return Metrics(merged_metrics_data(self._capture.metric_readers))
+        """Metric points recorded since the test started (set-up of wider fixtures excluded)."""
+        return Metrics(self._capture.metrics_data())
 
     @property
     def logs(self) -> Logs:
-        records = self._capture.log_records()
+        """This test's log records (not those of wider fixtures' set-up, nor strays)."""
+        return self._logs(self._capture.log_records())
+
+    @property
+    def fixture_spans(self) -> Spans:
+        """Spans emitted while fixtures wider than the test (session, module...) were set up
+        during this test's set-up; they belong to no test, so ``spans`` leaves them out."""
+        return Spans.capture(self._capture.fixture_spans)
+
+    @property
+    def fixture_logs(self) -> Logs:
+        """Log records emitted while fixtures wider than the test were set up (see above)."""
+        return self._logs(self._capture.fixture_log_records())
+
+    def _logs(self, records: Iterable[ReadableLogRecord]) -> Logs:
         current = self._capture.log_notes.current_span_of()
         return Logs([LogRecordView.of(r, current.get(id(r.log_record))) for r in records])
 

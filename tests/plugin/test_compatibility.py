@@ -121,6 +121,7 @@ def test_xdist_and_random_order_give_the_same_results_as_a_plain_run(
     assert first["metrics"]["suite.queue"]["points"][0]["value"] == 3
 
 
+@pytest.mark.slow  # about 11 s on a loaded 2-core machine: two 400-test suites
 def test_memory_stays_flat_over_many_tests() -> None:
     # bench/plugin_memory.py runs the same generated suite with the plugin and `telemetry`, and
     # with neither; pytest keeps a report per test either way (~3 kB), so what counts is the

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import given, settings
-from opentelemetry import metrics, trace
+import ast
+import enum
+from pathlib import Path
 
-from otel_lint.conventions.naming import check_attribute_key, is_reserved, is_well_formed
-from otel_lint.conventions.registry import Registry
+import pytest
+from hypothesis import HealthCheck, given, settings
+from opentelemetry import metrics, trace
+from opentelemetry.semconv._incubating.attributes import http_attributes as incubating_http
+from opentelemetry.semconv.attributes import http_attributes as stable_http
+
 from otel_lint.conventions.values import looks_unbounded, unbounded_reason
 from otel_testing import strategies
 from otel_testing.telemetry import Telemetry
@@ -209,20 +213,101 @@ def test_snapshot_dicts_are_deterministic(pytester: pytest.Pytester) -> None:
     pytester.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
 
 
-@settings(max_examples=50, deadline=None)
-@given(key=strategies.attribute_keys(), value=strategies.attribute_values())
-def test_strategy_keys_and_values_are_valid(key: str, value: object) -> None:
-    assert is_well_formed(key) and not is_reserved(key)
-    if isinstance(value, tuple):
-        assert len({type(v) for v in value}) <= 1
+def _current_http_keys_read_from_the_package() -> dict[str, type[enum.Enum] | None]:
+    """An oracle independent of the linter's registry: the http modules' source, read directly.
+
+    A key is ``NAME: Final = "key"`` followed by its docstring; it is current unless that
+    docstring says ``Deprecated:`` (the incubating copies of stable keys say "Deprecated in
+    favor of stable", which is not a deprecation). Templates end in ``_TEMPLATE``.
+    """
+    found: dict[str, type[enum.Enum] | None] = {}
+    deprecated: set[str] = set()
+    for module in (stable_http, incubating_http):
+        tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        body = tree.body
+        for statement, following in zip(body, [*body[1:], None], strict=True):
+            if not (
+                isinstance(statement, ast.AnnAssign)
+                and isinstance(statement.target, ast.Name)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                continue
+            name, key = statement.target.id, statement.value.value
+            doc = (
+                following.value.value
+                if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                else ""
+            )
+            if name.endswith("_TEMPLATE"):
+                continue
+            if "Deprecated:" in str(doc):
+                deprecated.add(key)
+                continue
+            values = getattr(module, name.title().replace("_", "") + "Values", None)
+            found[key] = found.get(key) or values
+    return {key: values for key, values in found.items() if key not in deprecated}
 
 
-@settings(max_examples=30, deadline=None)
+CURRENT_HTTP_KEYS = _current_http_keys_read_from_the_package()
+#: The `telemetry` fixture is shared by a test's examples; each example calls `clear()` first.
+_FIXTURE_PER_TEST = [HealthCheck.function_scoped_fixture]
+
+
+def test_the_oracle_reads_both_current_and_deprecated_http_keys() -> None:
+    # The oracle itself must see something: a stable key with its enum, and no deprecated key.
+    assert CURRENT_HTTP_KEYS["http.request.method"] is not None
+    assert "http.response.status_code" in CURRENT_HTTP_KEYS
+    assert "http.method" not in CURRENT_HTTP_KEYS
+    assert "http.request.header" not in CURRENT_HTTP_KEYS
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(attrs=strategies.semconv_attributes(namespace="http"))
-def test_semconv_attribute_sets_pass_the_linter(attrs: dict[str, object]) -> None:
-    from otel_lint.conventions.registry import load_registry
+def test_semconv_attribute_sets_are_current_keys_with_defined_values(
+    attrs: dict[str, object], telemetry: Telemetry
+) -> None:
+    telemetry.clear()
+    for key, value in attrs.items():
+        assert key in CURRENT_HTTP_KEYS, f"{key} is not a current http key of the package"
+        members = CURRENT_HTTP_KEYS[key]
+        if members is not None:
+            assert value in {member.value for member in members}, (key, value)
+    with tracer.start_as_current_span("GET") as span:
+        span.set_attributes(attrs)  # type: ignore[arg-type]
+    # The whole run-time check, not only the key lookup: attributes as the SDK kept them.
+    assert telemetry.check_semconv() == []
+    assert dict(telemetry.spans.one().attributes) == attrs
 
-    registry: Registry = load_registry()
-    for key in attrs:
-        assert key.startswith("http.")
-        assert check_attribute_key(key, registry) == []
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("app.userId", "OTL302"), ("otel.custom", "OTL304"), ("http.method", "OTL301")],
+)
+def test_the_run_time_check_rejects_keys_the_strategies_must_never_draw(
+    key: str, code: str, telemetry: Telemetry
+) -> None:
+    with tracer.start_as_current_span("s") as span:
+        span.set_attribute(key, "v")
+    assert [v.code for v in telemetry.check_semconv(own_namespaces=["app"])] == [code]
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(attrs=strategies.attributes())
+def test_strategy_attributes_survive_the_sdk_and_the_run_time_check(
+    attrs: dict[str, object], telemetry: Telemetry
+) -> None:
+    telemetry.clear()
+    with tracer.start_as_current_span("s") as span:
+        span.set_attributes(attrs)  # type: ignore[arg-type]
+    # The SDK drops a value it finds invalid (a mixed-type sequence, a nested one) with a
+    # warning; everything drawn must arrive unchanged, sequences as tuples.
+    assert dict(telemetry.spans.one().attributes) == attrs
+    # Drawn keys may fall inside a semconv namespace (`http.x`); as the project's own namespace
+    # they must still be neither malformed nor reserved.
+    own = {key.split(".")[0] for key in attrs}
+    assert telemetry.check_semconv(own_namespaces=own) == []

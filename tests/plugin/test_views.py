@@ -9,8 +9,8 @@ import pytest
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from otel_testing.matching import ANY
 from otel_testing.telemetry import Telemetry
+from otel_testing.views.matching import ANY
 
 tracer = trace.get_tracer(__name__)
 meter = metrics.get_meter(__name__)

@@ -14,7 +14,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from otel_testing.assertions import (
+from otel_testing.snapshots import SnapshotNumbering, span_dicts
+from otel_testing.views.assertions import (
     TelemetryAssertionError,
     attribute_diff,
     describe_query,
@@ -22,7 +23,7 @@ from otel_testing.assertions import (
     name_closeness,
     outline_mismatch,
 )
-from otel_testing.matching import (
+from otel_testing.views.matching import (
     Expected,
     attribute_closeness,
     attributes_match,
@@ -449,8 +450,6 @@ class Spans(Sequence[SpanView]):
 
     def as_dicts(self) -> list[dict[str, Any]]:
         """Deterministic plain dicts (ids renumbered, times ranked) for snapshot tests."""
-        from otel_testing.snapshots import SnapshotNumbering, span_dicts
-
         return span_dicts(self, SnapshotNumbering.for_spans(self))
 
 

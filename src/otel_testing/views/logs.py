@@ -9,9 +9,10 @@ from typing import Any, overload
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.trace import SpanContext
 
-from otel_testing.assertions import TelemetryAssertionError, listing
-from otel_testing.matching import Expected, attributes_match, matches
-from otel_testing.spans import SpanView, format_span_id, format_trace_id
+from otel_testing.snapshots import SnapshotNumbering, log_dicts
+from otel_testing.views.assertions import TelemetryAssertionError, listing
+from otel_testing.views.matching import Expected, attributes_match, matches
+from otel_testing.views.spans import SpanView, format_span_id, format_trace_id
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,4 @@ class Logs(Sequence[LogRecordView]):
 
     def as_dicts(self) -> list[dict[str, Any]]:
         """Deterministic plain dicts (ids renumbered, times ranked) for snapshot tests."""
-        from otel_testing.snapshots import SnapshotNumbering, log_dicts
-
         return log_dicts(self, SnapshotNumbering.for_logs(self))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,9 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
-from otel_testing.assertions import TelemetryAssertionError, listing
-from otel_testing.matching import Expected, describe, matches
+from otel_testing.snapshots import metrics_dict
+from otel_testing.views.assertions import TelemetryAssertionError, listing
+from otel_testing.views.matching import Expected, describe, matches
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,6 @@ class Metrics:
         """The metric called ``name``; fails with the names that were recorded."""
         found = self._metrics.get(name)
         if found is None:
-            import difflib
-
             close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.6)
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
             raise TelemetryAssertionError(
@@ -197,6 +197,4 @@ class Metrics:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, ordered dicts (no times) for snapshot tests."""
-        from otel_testing.snapshots import metrics_dict
-
         return metrics_dict(self)

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from otel_testing.matching import Expected, attribute_mismatches, describe, matches
+from otel_testing.views.matching import Expected, attribute_mismatches, describe, matches
 
 
 class TelemetryAssertionError(AssertionError):

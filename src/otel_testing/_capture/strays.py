@@ -16,17 +16,21 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 
-from opentelemetry.context import Context
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 
-SpanKey = tuple[int, int]
+SpanKey = int
 
 
 def span_key(span: ReadableSpan) -> SpanKey:
-    """The identity of a span across the SDK's live span and the read-only copy it exports."""
+    """The identity of a span across the SDK's live span and the read-only copy it exports.
+
+    Both hold the same ``SpanContext`` object, so its ``id()`` tells spans apart where their ids
+    do not: a suite that seeds ``random`` per test gets the same trace and span ids in every test.
+    Whoever keys a map by it keeps the span (or its context) alive while the entry lives, so the
+    ``id()`` cannot be reused meanwhile.
+    """
     context = span.get_span_context()
-    return (context.trace_id, context.span_id) if context is not None else (0, id(span))
+    return id(context) if context is not None else id(span)
 
 
 class Strays:
@@ -35,7 +39,8 @@ class Strays:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._threads: dict[int, str] = {}  # thread ident -> the test that left it running
-        self._open_spans: dict[SpanKey, str] = {}  # span -> the test that left it open
+        # Span -> the test that left it open, with the span's context kept alive (see span_key).
+        self._open_spans: dict[SpanKey, tuple[object, str]] = {}
         self._spans: dict[SpanKey, str] = {}  # arrived during this test: span -> origin test
         self._logs: dict[int, str] = {}  # arrived during this test: id(API record) -> origin
 
@@ -51,7 +56,7 @@ class Strays:
                 self._threads = {i: test for i, test in self._threads.items() if i in alive}
 
     def end_test(
-        self, test: str, threads_at_start: frozenset[int], open_spans: Iterable[SpanKey]
+        self, test: str, threads_at_start: frozenset[int], open_spans: Iterable[ReadableSpan]
     ) -> None:
         """Remember the threads ``test`` started that are still alive, and its open spans."""
         started = {
@@ -61,7 +66,9 @@ class Strays:
         }
         with self._lock:
             self._threads.update(dict.fromkeys(started - {threading.get_ident()}, test))
-            self._open_spans.update(dict.fromkeys(open_spans, test))
+            self._open_spans.update(
+                (span_key(span), (span.get_span_context(), test)) for span in open_spans
+            )
             self._spans.clear()
             self._logs.clear()
 
@@ -81,9 +88,9 @@ class Strays:
         if not self._open_spans:
             return
         with self._lock:
-            origin = self._open_spans.pop(key, None)
-            if origin is not None:
-                self._spans[key] = origin
+            left = self._open_spans.pop(key, None)
+            if left is not None:
+                self._spans[key] = left[1]
 
     def log_emitted(self, record: object) -> None:
         origin = self._origin_of_this_thread()
@@ -120,32 +127,3 @@ class Strays:
             "before it returns; metrics such threads record cannot be told apart and count in "
             "the test during which they are recorded."
         )
-
-
-class StraySpans(SpanProcessor):
-    """Feeds span starts and ends to ``Strays``."""
-
-    def __init__(self, strays: Strays) -> None:
-        self._strays = strays
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._strays.span_started(span_key(span))
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self._strays.span_ended(span_key(span))
-
-
-class StrayLogs(LogRecordProcessor):
-    """Feeds log records to ``Strays``, keyed like ``CurrentSpanAtEmit`` by the API record."""
-
-    def __init__(self, strays: Strays) -> None:
-        self._strays = strays
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        self._strays.log_emitted(log_record.log_record)
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True

@@ -1,0 +1,1 @@
+"""How telemetry reaches the plugin: providers attached to or installed, processors, readers."""
