@@ -15,10 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from otel_lint.output.formats.escapes import printable
+
 if TYPE_CHECKING:
     from otel_lint.output.formats.text import SourceLines
+    from otel_lint.runner import RunOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Formats a program reads: always written as UTF-8, whatever the locale.
+MACHINE_FORMATS = frozenset({"json", "sarif"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,7 +150,6 @@ def _source_line_reader() -> SourceLines:
 
 
 def _run_check(arguments: argparse.Namespace) -> int:
-    from otel_lint.output.formats import FORMATS
     from otel_lint.runner import RunOptions, run_lint
 
     options = RunOptions(
@@ -166,26 +170,44 @@ def _run_check(arguments: argparse.Namespace) -> int:
     )
     outcome = run_lint(options)
     for note in outcome.notes:
-        print(f"otel-lint: warning: {note}", file=sys.stderr)
+        _tell(f"otel-lint: warning: {note}")
     for fixed in outcome.fixed:
         noun = "fix" if fixed.fixes == 1 else "fixes"
-        print(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied", file=sys.stderr)
+        _tell(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied")
     for unwritten in outcome.unwritten:
-        print(
+        _tell(
             f"otel-lint: error: could not write the fixes to {unwritten.path}: "
-            f"{unwritten.reason}; the file is unchanged",
-            file=sys.stderr,
+            f"{unwritten.reason}; the file is unchanged"
         )
     if outcome.baseline_written is not None:
-        print(
-            f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}",
-            file=sys.stderr,
-        )
+        _tell(f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}")
+    if outcome.unwritten:
+        code = EXIT_ERROR
+    elif arguments.exit_zero or arguments.write_baseline is not None:
+        code = EXIT_CLEAN
+    else:
+        code = EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+    try:
+        _show(arguments, outcome)
+    except BrokenPipeError:
+        # The reader stopped reading (``| head -1``): the findings stand, and so does the exit
+        # code a ``pipefail`` step depends on. Python's flush at exit must not fail again.
+        _stop_writing(sys.stdout)
+        return code
+    return code
+
+
+def _show(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
+    from otel_lint.output.formats import FORMATS
+
     render = FORMATS[arguments.output_format]
     rules = lambda: outcome.rules  # noqa: E731 - read only by formats that describe the rules
     output = render(outcome.findings, rules, _source_line_reader(), _colour(sys.stdout))
     if output:
-        print(output)
+        if arguments.output_format in MACHINE_FORMATS:
+            _write_utf8(output + "\n")
+        else:
+            print(output)
     if arguments.statistics:
         counts = Counter((f.code, f.name) for f in outcome.findings)
         for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
@@ -193,13 +215,40 @@ def _run_check(arguments: argparse.Namespace) -> int:
                 f"{count:>5}\t{code}\t{name}",
                 file=sys.stderr if arguments.output_format != "text" else sys.stdout,
             )
+    sys.stdout.flush()
     if outcome.baselined:
-        print(f"({outcome.baselined} findings hidden by the baseline)", file=sys.stderr)
-    if outcome.unwritten:
-        return EXIT_ERROR
-    if arguments.exit_zero or arguments.write_baseline is not None:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+        _tell(f"({outcome.baselined} findings hidden by the baseline)")
+
+
+def _tell(message: str) -> None:
+    """One line for the person running otel-lint, on stderr, with any file's text escaped."""
+    print(printable(message), file=sys.stderr)
+
+
+def _write_utf8(text: str) -> None:
+    """Machine-read output as UTF-8 whatever the locale says: under ``LC_ALL=C`` a text stream
+    would write ``\\xe9`` for ``é`` inside a JSON string, which is not JSON. A name that is not
+    valid UTF-8 reaches here as a lone surrogate and is written as ``\\udcff``: in a JSON string
+    that escape reads back as the same name."""
+    data = text.encode("utf-8", errors="backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a stream replaced by text only (a test's capture)
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _stop_writing(stream: object) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so the flush at exit has nowhere to fail."""
+    fileno = getattr(stream, "fileno", None)
+    if fileno is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno())
+        os.close(devnull)
 
 
 def _run_clean() -> int:
@@ -301,15 +350,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_clean()
         return _run_rule(arguments.code)
     except (ConfigError, BaselineError, RuleFileError) as error:
-        print(f"otel-lint: error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:
+            _tell(f"otel-lint: error: {line}")
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("otel-lint: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return EXIT_CLEAN
+        _stop_writing(sys.stdout)
+        return EXIT_ERROR  # not a clean run: nobody saw its end
     except Exception as error:  # the last line of defence: a message, not a traceback
-        print(f"otel-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        _tell(f"otel-lint: internal error: {type(error).__name__}: {error}")
         print("Please report this with the file that caused it.", file=sys.stderr)
         return EXIT_ERROR
 
