@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,34 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Formats a program reads: always written as UTF-8, whatever the locale.
 MACHINE_FORMATS = frozenset({"json", "sarif"})
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: the run stops as for Ctrl-C, and its workers with it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``_Stopped`` meanwhile (by default they would end this process at
+    once and leave its workers running)."""
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {name: signal.signal(getattr(signal, name), _raise_stopped) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,6 +161,7 @@ def _colour(stream: object) -> bool:
 
 def _source_line_reader() -> SourceLines:
     from otel_lint.project.source import UnreadableSource, decode_source, source_lines
+    from otel_lint.regular_files import read_regular_file
 
     cache: dict[str, list[str] | None] = {}
 
@@ -138,9 +169,8 @@ def _source_line_reader() -> SourceLines:
         if path not in cache:
             cache[path] = None
             # Not a pipe or a device: reading one could block forever (an OTL000 names it).
-            if Path(path).is_file():
-                with contextlib.suppress(OSError, UnreadableSource):
-                    cache[path] = source_lines(decode_source(Path(path).read_bytes()).text)
+            with contextlib.suppress(OSError, UnreadableSource):
+                cache[path] = source_lines(decode_source(read_regular_file(path)).text)
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -343,7 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "check":
-            return _run_check(arguments)
+            with _stopping_on_signals():
+                return _run_check(arguments)
         if arguments.command == "rules":
             return _run_rules()
         if arguments.command == "clean":
@@ -353,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(error).splitlines() or [""]:
             _tell(f"otel-lint: error: {line}")
         return EXIT_ERROR
+    except _Stopped as stopped:
+        return 128 + stopped.signum  # as a shell reports a process the signal ended
     except KeyboardInterrupt:
         print("otel-lint: interrupted", file=sys.stderr)
         return 130

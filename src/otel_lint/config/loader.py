@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_lint.config.settings import ConfigError, Settings
+from otel_lint.regular_files import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +42,7 @@ def parse_settings(table: Any, source: str) -> Settings:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
@@ -88,12 +89,35 @@ def _configures_otel_lint(pyproject: Path) -> bool:
         return True
 
 
+# A path too long for the system, or inside a folder that cannot be searched, is no folder and
+# holds no configuration: the run then reports it as an OTL000 (pathlib raises for these).
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml with a ``[tool.otel-lint]`` table, walking up from ``start``."""
-    folder = start if start.is_dir() else start.parent
+    folder = start if _is_dir(start) else start.parent
     for candidate in (folder, *folder.parents):
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _configures_otel_lint(pyproject):
+        if _is_file(pyproject) and _configures_otel_lint(pyproject):
             return pyproject
     return None
 
@@ -102,8 +126,8 @@ def project_root(start: Path, config_path: Path | None) -> Path:
     """The folder whose files make up the project: the config's, else the git root, else start."""
     if config_path is not None:
         return config_path.parent
-    folder = start if start.is_dir() else start.parent
+    folder = start if _is_dir(start) else start.parent
     for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
+        if _exists(candidate / ".git"):
             return candidate
     return folder

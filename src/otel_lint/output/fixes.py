@@ -17,6 +17,7 @@ from ast_grep_py import SgRoot
 from otel_lint.engine.analysis import syntax_error
 from otel_lint.findings import Finding, Fix
 from otel_lint.project.source import UnreadableSource, decode_source, encode_source, parser_text
+from otel_lint.regular_files import read_regular_file
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def fix_file(
     instead, and its old bytes are written back if that fails.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
         source = decode_source(data)
     except (OSError, UnreadableSource):
         return None  # it went away or changed into something else since it was checked
@@ -172,7 +173,7 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
         os.chmod(temporary, stat.S_IMODE(status.st_mode))
         with contextlib.suppress(OSError):  # only root may give a file to another user
             os.chown(temporary, status.st_uid, status.st_gid)
-        if real.read_bytes() != expected:
+        if read_regular_file(real) != expected:
             raise _ChangedMeanwhile
         os.replace(temporary, real)
     except BaseException:
