@@ -63,12 +63,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _codes(value: str) -> list[str]:
-    from otel_lint.catalogue.files import CODE_OR_PREFIX
+    from otel_lint.catalogue.files import CODE_OR_PREFIX, unknown_selectors
 
     codes = [part.strip().upper() for part in value.split(",") if part.strip()]
     bad = [code for code in codes if not CODE_OR_PREFIX.match(code)]
     if bad:
         raise argparse.ArgumentTypeError(f"not a rule code or prefix: {', '.join(bad)}")
+    # A typo in a CI gate's --select must not switch the gate off without a word.
+    unknown = unknown_selectors(codes)
+    if unknown:
+        raise argparse.ArgumentTypeError("; ".join(unknown))
     return codes
 
 
