@@ -121,3 +121,41 @@ def test_write_baseline_keeps_a_symlink_and_the_files_mode(
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
+FIXABLE = (
+    "from opentelemetry import trace\n"
+    "span = trace.get_current_span()\n"
+    'span.set_attribute("http.method", "GET")\n'
+)
+
+
+def test_fix_leaves_a_read_only_file_alone(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "app.py").write_text(FIXABLE)
+    (project / "app.py").chmod(0o444)
+    assert main(["check", "--no-cache", "--fix", "app.py"]) == 2
+    assert (project / "app.py").read_text() == FIXABLE
+    assert stat.S_IMODE((project / "app.py").stat().st_mode) == 0o444
+    assert "could not write the fixes to app.py: the file is read-only" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "chown"), reason="POSIX owners")
+def test_fix_keeps_the_owner_and_mode_of_another_users_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = project / "app.py"
+    target.write_text(FIXABLE)
+    target.chmod(0o664)
+    if os.geteuid() == 0:
+        os.chown(target, 65534, 65534)  # nobody's file in a folder root may write
+    before = target.stat()
+    code = main(["check", "--no-cache", "--fix", "app.py"])
+    after = target.stat()
+    assert (after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode)) == (
+        before.st_uid,
+        before.st_gid,
+        0o664,
+    )
+    assert code in (0, 1) and "http.request.method" in target.read_text()
