@@ -9,16 +9,51 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from otel_lint.output.formats.escapes import printable
+
 if TYPE_CHECKING:
     from otel_lint.output.formats.text import SourceLines
+    from otel_lint.runner import RunOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Formats a program reads: always written as UTF-8, whatever the locale.
+MACHINE_FORMATS = frozenset({"json", "sarif"})
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: the run stops as for Ctrl-C, and its workers with it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``_Stopped`` meanwhile (by default they would end this process at
+    once and leave its workers running)."""
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {name: signal.signal(getattr(signal, name), _raise_stopped) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,12 +63,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _codes(value: str) -> list[str]:
-    from otel_lint.catalogue.files import CODE_OR_PREFIX
+    from otel_lint.catalogue.files import CODE_OR_PREFIX, unknown_selectors
 
     codes = [part.strip().upper() for part in value.split(",") if part.strip()]
     bad = [code for code in codes if not CODE_OR_PREFIX.match(code)]
     if bad:
         raise argparse.ArgumentTypeError(f"not a rule code or prefix: {', '.join(bad)}")
+    # A typo in a CI gate's --select must not switch the gate off without a word.
+    unknown = unknown_selectors(codes)
+    if unknown:
+        raise argparse.ArgumentTypeError("; ".join(unknown))
     return codes
 
 
@@ -126,6 +165,7 @@ def _colour(stream: object) -> bool:
 
 def _source_line_reader() -> SourceLines:
     from otel_lint.project.source import UnreadableSource, decode_source, source_lines
+    from otel_lint.regular_files import read_regular_file
 
     cache: dict[str, list[str] | None] = {}
 
@@ -133,9 +173,8 @@ def _source_line_reader() -> SourceLines:
         if path not in cache:
             cache[path] = None
             # Not a pipe or a device: reading one could block forever (an OTL000 names it).
-            if Path(path).is_file():
-                with contextlib.suppress(OSError, UnreadableSource):
-                    cache[path] = source_lines(decode_source(Path(path).read_bytes()).text)
+            with contextlib.suppress(OSError, UnreadableSource):
+                cache[path] = source_lines(decode_source(read_regular_file(path)).text)
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -145,7 +184,6 @@ def _source_line_reader() -> SourceLines:
 
 
 def _run_check(arguments: argparse.Namespace) -> int:
-    from otel_lint.output.formats import FORMATS
     from otel_lint.runner import RunOptions, run_lint
 
     options = RunOptions(
@@ -166,26 +204,44 @@ def _run_check(arguments: argparse.Namespace) -> int:
     )
     outcome = run_lint(options)
     for note in outcome.notes:
-        print(f"otel-lint: warning: {note}", file=sys.stderr)
+        _tell(f"otel-lint: warning: {note}")
     for fixed in outcome.fixed:
         noun = "fix" if fixed.fixes == 1 else "fixes"
-        print(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied", file=sys.stderr)
+        _tell(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied")
     for unwritten in outcome.unwritten:
-        print(
+        _tell(
             f"otel-lint: error: could not write the fixes to {unwritten.path}: "
-            f"{unwritten.reason}; the file is unchanged",
-            file=sys.stderr,
+            f"{unwritten.reason}; the file is unchanged"
         )
     if outcome.baseline_written is not None:
-        print(
-            f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}",
-            file=sys.stderr,
-        )
+        _tell(f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}")
+    if outcome.unwritten:
+        code = EXIT_ERROR
+    elif arguments.exit_zero or arguments.write_baseline is not None:
+        code = EXIT_CLEAN
+    else:
+        code = EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+    try:
+        _show(arguments, outcome)
+    except BrokenPipeError:
+        # The reader stopped reading (``| head -1``): the findings stand, and so does the exit
+        # code a ``pipefail`` step depends on. Python's flush at exit must not fail again.
+        _stop_writing(sys.stdout)
+        return code
+    return code
+
+
+def _show(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
+    from otel_lint.output.formats import FORMATS
+
     render = FORMATS[arguments.output_format]
     rules = lambda: outcome.rules  # noqa: E731 - read only by formats that describe the rules
     output = render(outcome.findings, rules, _source_line_reader(), _colour(sys.stdout))
     if output:
-        print(output)
+        if arguments.output_format in MACHINE_FORMATS:
+            _write_utf8(output + "\n")
+        else:
+            print(output)
     if arguments.statistics:
         counts = Counter((f.code, f.name) for f in outcome.findings)
         for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
@@ -193,13 +249,40 @@ def _run_check(arguments: argparse.Namespace) -> int:
                 f"{count:>5}\t{code}\t{name}",
                 file=sys.stderr if arguments.output_format != "text" else sys.stdout,
             )
+    sys.stdout.flush()
     if outcome.baselined:
-        print(f"({outcome.baselined} findings hidden by the baseline)", file=sys.stderr)
-    if outcome.unwritten:
-        return EXIT_ERROR
-    if arguments.exit_zero or arguments.write_baseline is not None:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+        _tell(f"({outcome.baselined} findings hidden by the baseline)")
+
+
+def _tell(message: str) -> None:
+    """One line for the person running otel-lint, on stderr, with any file's text escaped."""
+    print(printable(message), file=sys.stderr)
+
+
+def _write_utf8(text: str) -> None:
+    """Machine-read output as UTF-8 whatever the locale says: under ``LC_ALL=C`` a text stream
+    would write ``\\xe9`` for ``é`` inside a JSON string, which is not JSON. A name that is not
+    valid UTF-8 reaches here as a lone surrogate and is written as ``\\udcff``: in a JSON string
+    that escape reads back as the same name."""
+    data = text.encode("utf-8", errors="backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a stream replaced by text only (a test's capture)
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _stop_writing(stream: object) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so the flush at exit has nowhere to fail."""
+    fileno = getattr(stream, "fileno", None)
+    if fileno is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno())
+        os.close(devnull)
 
 
 def _run_clean() -> int:
@@ -294,22 +377,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         if arguments.command == "check":
-            return _run_check(arguments)
+            with _stopping_on_signals():
+                return _run_check(arguments)
         if arguments.command == "rules":
             return _run_rules()
         if arguments.command == "clean":
             return _run_clean()
         return _run_rule(arguments.code)
     except (ConfigError, BaselineError, RuleFileError) as error:
-        print(f"otel-lint: error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:
+            _tell(f"otel-lint: error: {line}")
         return EXIT_ERROR
+    except _Stopped as stopped:
+        return 128 + stopped.signum  # as a shell reports a process the signal ended
     except KeyboardInterrupt:
         print("otel-lint: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return EXIT_CLEAN
+        _stop_writing(sys.stdout)
+        return EXIT_ERROR  # not a clean run: nobody saw its end
     except Exception as error:  # the last line of defence: a message, not a traceback
-        print(f"otel-lint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        _tell(f"otel-lint: internal error: {type(error).__name__}: {error}")
         print("Please report this with the file that caused it.", file=sys.stderr)
         return EXIT_ERROR
 

@@ -128,6 +128,7 @@ def clean(directory: Path | None = None) -> int:
         (directory / MARKER).unlink()
     # Folders go only when nothing is left in them.
     results = directory / "results"
+    folders: list[Path] = []  # none when nothing was ever cached
     with contextlib.suppress(OSError), os.scandir(results) as listing:
         folders = [Path(entry.path) for entry in listing if entry.is_dir(follow_symlinks=False)]
     for folder in [*folders, *(directory / name for name in FOLDERS), directory]:

@@ -8,6 +8,7 @@ the cache never parses YAML or builds the rule models.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,3 +52,39 @@ def rule_codes(directory: Path | None = None) -> tuple[str, ...]:
     folder = directory or rules_directory()
     found = (RULE_FILE.match(path.name) for path in folder.iterdir())
     return tuple(sorted(match.group(1) for match in found if match))
+
+
+#: Codes that are no rule file: files that could not be checked, suppression comments that do
+#: nothing.
+META_CODES = ("OTL000", "OTL001")
+
+
+def known_codes() -> tuple[str, ...]:
+    """Every code a selector or a ``# noqa`` may name."""
+    return tuple(sorted({*META_CODES, *rule_codes()}))
+
+
+def closest_code(text: str) -> str | None:
+    """The real code or prefix most like ``text`` (``OTL999`` -> ``OTL099``), for a message."""
+    import difflib
+
+    codes = known_codes()
+    prefixes = sorted({code[:length] for code in codes for length in range(4, 6)})
+    # A prefix for a prefix (``OTL9`` -> ``OTL5``), a code for a code.
+    candidates = [c for c in (*prefixes, *codes) if len(c) == len(text)] or list(codes)
+    found = difflib.get_close_matches(text.upper(), candidates, n=1, cutoff=0.0)
+    return found[0] if found else None
+
+
+def unknown_selectors(selectors: Iterable[str]) -> list[str]:
+    """One message for each selector that names no rule (a typo that would switch a gate off),
+    with the closest real code."""
+    codes = known_codes()
+    messages = []
+    for selector in selectors:
+        if selector == "ALL" or any(code.startswith(selector) for code in codes):
+            continue
+        closest = closest_code(selector)
+        hint = f"; did you mean `{closest}`?" if closest else ""
+        messages.append(f"`{selector}` is no rule code or prefix{hint}")
+    return messages

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from otel_lint.config.settings import ConfigError, Settings
+from otel_lint.regular_files import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,7 +28,7 @@ def parse_settings(table: Any, source: str) -> Settings:
 
     try:
         entry = keyed_path("config", json.dumps(table, sort_keys=True, ensure_ascii=False))
-    except (TypeError, ValueError):  # TOML dates and times: validated every time
+    except (TypeError, ValueError, RecursionError):  # TOML dates and times: validated every time
         entry = None
     remembered: Settings | None = read_value(entry, Settings) if entry is not None else None
     if remembered is not None:
@@ -41,7 +43,7 @@ def parse_settings(table: Any, source: str) -> Settings:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
@@ -57,6 +59,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         last = f"(at the end of the document, line {max(1, lines)})"
         message = str(error).replace("(at end of document)", last)
         raise ConfigError(f"{path}: not valid TOML: {message}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not read: arrays or tables nested too deeply") from None
     return document
 
 
@@ -88,12 +92,22 @@ def _configures_otel_lint(pyproject: Path) -> bool:
         return True
 
 
+def _answers(question: Callable[[], bool]) -> bool:
+    """``path.is_dir`` and the like, False where pathlib raises: a path too long for the system,
+    or inside a folder that cannot be searched, is no folder and holds no configuration (the run
+    then reports it as an OTL000)."""
+    try:
+        return question()
+    except OSError:
+        return False
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml with a ``[tool.otel-lint]`` table, walking up from ``start``."""
-    folder = start if start.is_dir() else start.parent
+    folder = start if _answers(start.is_dir) else start.parent
     for candidate in (folder, *folder.parents):
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _configures_otel_lint(pyproject):
+        if _answers(pyproject.is_file) and _configures_otel_lint(pyproject):
             return pyproject
     return None
 
@@ -102,8 +116,8 @@ def project_root(start: Path, config_path: Path | None) -> Path:
     """The folder whose files make up the project: the config's, else the git root, else start."""
     if config_path is not None:
         return config_path.parent
-    folder = start if start.is_dir() else start.parent
+    folder = start if _answers(start.is_dir) else start.parent
     for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
+        if _answers((candidate / ".git").exists):
             return candidate
     return folder

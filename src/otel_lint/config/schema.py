@@ -5,13 +5,15 @@ Imported only when a table's contents were not seen (and remembered) before.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import fields
 from typing import Annotated, Any, Literal
 
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from otel_lint.catalogue.files import CODE_OR_PREFIX
+from otel_lint.catalogue.files import CODE_OR_PREFIX, unknown_selectors
 from otel_lint.config.settings import ConfigError, Settings, toml_key
 from otel_lint.findings import Severity
 
@@ -19,7 +21,7 @@ from otel_lint.findings import Severity
 def _check_pattern(pattern: str) -> str:
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
-    except ValueError:
+    except (ValueError, re.error):  # re.error: a character range backwards, "[z-a]"
         raise ValueError(f"{pattern!r} is not a gitignore-style pattern") from None
     return pattern
 
@@ -28,6 +30,9 @@ def _check_selectors(value: list[str]) -> list[str]:
     bad = [item for item in value if not CODE_OR_PREFIX.match(item)]
     if bad:
         raise ValueError(f"expected rule codes or prefixes such as OTL201 or OTL2, got {bad}")
+    unknown = unknown_selectors(value)
+    if unknown:
+        raise ValueError("; ".join(unknown))
     return value
 
 
@@ -50,11 +55,14 @@ class SettingsTable(BaseModel):
     #: Instrumentations to treat as active (``requests``, ``flask``, or ``*``).
     instrumentations: list[str] = Field(default_factory=list)
     #: Report suppression comments that suppress nothing (as OTL001).
-    report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa")
+    # Strict: `true` is no number of seconds, and "yes" or 1 is no TOML boolean.
+    report_unused_noqa: bool = Field(default=False, alias="report-unused-noqa", strict=True)
     #: Follow symlinks to directories, and to files outside the tree walked.
-    follow_symlinks: bool = Field(default=False, alias="follow-symlinks")
+    follow_symlinks: bool = Field(default=False, alias="follow-symlinks", strict=True)
     #: Seconds a file may take per started MiB of source before it is an OTL000 (0: no limit).
-    file_time_limit: float = Field(default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit")
+    file_time_limit: float = Field(
+        default=10.0, ge=0, allow_inf_nan=False, alias="file-time-limit", strict=True
+    )
     #: Run the rules in preview too.
     preview: bool = Field(default=False, strict=True)
     #: What the project is; unset: decided from its files (see ``project.facts.is_library``).
@@ -68,8 +76,11 @@ class SettingsTable(BaseModel):
     @classmethod
     def _per_file(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for pattern, codes in value.items():
-            _check_pattern(pattern)
-            _check_selectors(codes)
+            try:
+                _check_pattern(pattern)
+                _check_selectors(codes)
+            except ValueError as error:  # the message names the table; name the key too
+                raise ValueError(f"`{toml_key(pattern)}`: {error}") from None
         return value
 
     @field_validator("severity")
@@ -88,13 +99,22 @@ def validate(table: dict[str, Any], source: str) -> Settings:
     return Settings(**{f.name: getattr(model, f.name) for f in fields(Settings)})
 
 
+def _did_you_mean(location: tuple[int | str, ...]) -> str:
+    """`` ; did you mean `namespaces`?`` for a misspelt top-level key, else nothing."""
+    if len(location) != 1 or not isinstance(location[0], str):
+        return ""
+    keys = [field.alias or name for name, field in SettingsTable.model_fields.items()]
+    closest = difflib.get_close_matches(location[0], keys, n=1, cutoff=0.6)
+    return f"; did you mean `{closest[0]}`?" if closest else ""
+
+
 def describe_validation_error(error: ValidationError, source: str) -> str:
     """One line per problem, each naming the key as the user wrote it."""
     lines = []
     for problem in error.errors():
         key = ".".join(toml_key(part) for part in problem["loc"]) or "(table)"
         if problem["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key `{key}`")
+            lines.append(f"{source}: unknown key `{key}`{_did_you_mean(problem['loc'])}")
         else:
             lines.append(f"{source}: `{key}`: {problem['msg']}")
     return "\n".join(lines)

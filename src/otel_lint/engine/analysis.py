@@ -10,6 +10,8 @@ project's other Python files and its deployment files) and keep only the finding
 from __future__ import annotations
 
 import re
+import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -152,6 +154,27 @@ def syntax_error(root: SgNode) -> SgNode | None:
     return root.find(_SYNTAX_ERROR)
 
 
+_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def compile_error(text: str) -> SyntaxError | None:
+    """What this interpreter's compiler refuses in ``text``, or None when it accepts it.
+
+    Tree-sitter reads more than Python does (``print "x"``, backticks, ``<>``, a ``return``
+    outside a function) and, for a newer Python than its grammar, less (PEP 696 defaults). Code
+    this Python cannot run is reported; code it can is checked.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning: invalid escapes and the like
+        try:
+            compile(text, "<checked>", "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return error
+        except (ValueError, RecursionError, MemoryError):
+            return None  # null bytes, or nested past the compiler: tree-sitter's reading decides
+    return None
+
+
 def _not_checkable(root: SgNode, text: str) -> tuple[str, SgNode] | None:
     """Why the file cannot be checked and where: nesting too deep, or a syntax error."""
     # Depth first: the syntax error search asks every node for its text, which costs time in
@@ -161,6 +184,8 @@ def _not_checkable(root: SgNode, text: str) -> tuple[str, SgNode] | None:
         line = deep.range().start.line + 1
         return f"nested more than {DEEPEST:,} levels deep at line {line}", deep
     error = syntax_error(root)
+    if error is not None and compile_error(text) is None:
+        error = None  # newer syntax than tree-sitter's grammar: this Python runs it
     if error is not None:
         line = error.range().start.line + 1
         if error.kind() == "ERROR":
@@ -213,6 +238,11 @@ def analyze_text(
         return FileResult(
             label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),)
         )
+    refused = compile_error(text)
+    if refused is not None:
+        line, column = refused.lineno or 1, refused.offset or 1
+        reason = f"syntax error at line {line}: {refused.msg} (Python {_PYTHON})"
+        return FileResult(label, findings=(unreadable(label, reason, line, max(1, column)),))
     context = FileContext(label, text, root, registry, settings or CheckSettings())
     checks = all_checks()
     rules = checked(rules)

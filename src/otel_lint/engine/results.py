@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from otel_lint.catalogue.files import closest_code, known_codes
 from otel_lint.engine.suppressions import Noqa
 from otel_lint.findings import Finding, Severity
 from otel_lint.project import facts as project_facts
@@ -76,14 +77,32 @@ def resolve(
         return all(project_facts.holds(req, facts) for req in finding.requires)
 
     findings = [f for r in results for f in r.findings if stands(f)]
-    if report_unused_noqa:
-        for result in results:
-            used = {noqa.line for finding, noqa in result.suppressed if noqa and stands(finding)}
-            for noqa in result.noqa:
-                if noqa.line not in used:
-                    findings.append(_unused_noqa(result.label, noqa))
+    known = set(known_codes())
+    for result in results:
+        used = {noqa.line for finding, noqa in result.suppressed if noqa and stands(finding)}
+        for noqa in result.noqa:
+            # Reported whatever `report-unused-noqa` says, as ruff's RUF100 names unknown codes:
+            # a misspelt code suppresses nothing and reads as if it did.
+            unknown = [
+                c for c in noqa.codes if c.upper().startswith("OTL") and c.upper() not in known
+            ]
+            if unknown:
+                findings.append(_unknown_in_noqa(result.label, noqa, unknown))
+            elif report_unused_noqa and noqa.line not in used:
+                findings.append(_unused_noqa(result.label, noqa))
     findings.sort(key=Finding.sort_key)
     return RunResult(tuple(findings), len(results), facts)
+
+
+def _unknown_in_noqa(label: str, noqa: Noqa, unknown: list[str]) -> Finding:
+    named = ", ".join(
+        f"`{code}` (did you mean `{closest}`?)" if (closest := closest_code(code)) else f"`{code}`"
+        for code in unknown
+    )
+    message = f"this `# noqa` names no rule: {named}"
+    return point_finding(
+        UNUSED_NOQA, "unused-noqa", message, Severity.INFO, label, noqa.line, noqa.column
+    )
 
 
 def _unused_noqa(label: str, noqa: Noqa) -> Finding:

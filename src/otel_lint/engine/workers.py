@@ -6,7 +6,11 @@ Output order never depends on scheduling.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from otel_lint.engine.results import (
 )
 from otel_lint.project.discovery import Target
 from otel_lint.project.source import UnreadableSource, decode_source
+from otel_lint.regular_files import read_regular_file
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def check_file(job: Job) -> FileResult:
     try:
         with time_limit(_allowed(job)) as deadline:
             try:
-                data = job.target.path.read_bytes()
+                data = read_regular_file(job.target.path)
             except OSError as error:
                 reason = error.strerror or str(error)
                 return FileResult(label, findings=(unreadable(label, reason),))
@@ -111,6 +116,38 @@ def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> Fil
     return apply_suppressions(result, text)
 
 
+def _start_worker(parent: int) -> None:
+    """Set up a worker process: it lives only as long as the run that started it.
+
+    Ctrl-C reaches the whole process group: the parent alone handles it (and stops the workers),
+    so no worker prints a traceback. SIGTERM and SIGHUP end a worker quietly, whatever handler it
+    inherited. A parent killed outright (SIGKILL) cannot stop its workers, so each watches for it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    watch = threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent")
+    watch.daemon = True
+    watch.start()
+
+
+def _exit_with(parent: int) -> None:
+    # Orphaned workers would hold the output pipe open and keep a CI step waiting forever.
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers now, mid-file: the run is being abandoned."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _worker_count(jobs: int | None, files: int) -> int:
     wanted = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     # Starting processes costs more than a handful of files take.
@@ -135,8 +172,15 @@ def check_files(
     order = sorted(range(len(work)), key=lambda i: -_size(work[i].target))
     _load_once()  # before the workers start: where they are forked, they inherit it
     chunk = max(1, len(work) // (workers * 32))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),)
+    )
+    try:
         done = list(pool.map(check_file, [work[i] for i in order], chunksize=chunk))
+    except BaseException:  # Ctrl-C, SIGTERM (raised by the CLI's handler), a broken pool
+        _stop(pool)
+        raise
+    pool.shutdown()
     results: list[FileResult] = [done[0]] * len(work)
     for position, result in zip(order, done, strict=True):
         results[position] = result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -17,6 +18,7 @@ from ast_grep_py import SgRoot
 from otel_lint.engine.analysis import syntax_error
 from otel_lint.findings import Finding, Fix
 from otel_lint.project.source import UnreadableSource, decode_source, encode_source, parser_text
+from otel_lint.regular_files import read_regular_file
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def fix_file(
     instead, and its old bytes are written back if that fails.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
         source = decode_source(data)
     except (OSError, UnreadableSource):
         return None  # it went away or changed into something else since it was checked
@@ -159,6 +161,7 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
     """
     real = path.resolve()
     status = real.stat()
+    _may_write(real, status)
     if status.st_nlink > 1:
         _overwrite(real, expected, data)
         return
@@ -172,13 +175,33 @@ def _replace(path: Path, expected: bytes, data: bytes) -> None:
         os.chmod(temporary, stat.S_IMODE(status.st_mode))
         with contextlib.suppress(OSError):  # only root may give a file to another user
             os.chown(temporary, status.st_uid, status.st_gid)
-        if real.read_bytes() != expected:
+        written = os.stat(temporary)
+        if (written.st_uid, written.st_gid) != (status.st_uid, status.st_gid):
+            # Another user's file in a folder we may write: a rename would make it ours. Write
+            # into the file itself, as its owner's permissions allow (checked above).
+            os.unlink(temporary)
+            _overwrite(real, expected, data)
+            return
+        if read_regular_file(real) != expected:
             raise _ChangedMeanwhile
         os.replace(temporary, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _may_write(path: Path, status: os.stat_result) -> None:
+    """PermissionError unless the user could open ``path`` for writing (renaming a new file over
+    it needs only the folder's permission, and would get round the file's own).
+
+    A file nobody may write (mode 0444) is left alone even by root, as a read-only file is a
+    statement. Opening for writing without truncating changes nothing in the file.
+    """
+    if not status.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(errno.EACCES, "the file is read-only", os.fspath(path))
+    descriptor = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
+    os.close(descriptor)
 
 
 def _overwrite(path: Path, expected: bytes, data: bytes) -> None:

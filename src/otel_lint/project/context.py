@@ -12,6 +12,7 @@ moment it was read is not trusted (the file may change again within the clock's 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from otel_lint.cache.store import read_value, write_value
 from otel_lint.project import facts as project_facts
 from otel_lint.project.discovery import walk
 from otel_lint.project.source import UnreadableSource, decode_source, parser_text
+from otel_lint.regular_files import read_regular_file
 
 #: (size, modification and change times in ns, inode): what says a file is as it was. The change
 #: time catches a copy that kept the old modification time (``cp -p``, ``touch -r``).
@@ -67,6 +69,8 @@ def _facts(
         status = os.stat(name)
     except OSError:
         return _NONE
+    if not stat.S_ISREG(status.st_mode):
+        return _NONE  # a pipe named .env must not hang the run (read_regular_file refuses it too)
     stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     known = remembered.get(key)
     # Checked, not trusted: a damaged cache file must cost a read, never a wrong answer.
@@ -85,13 +89,13 @@ def _facts(
 
 
 def _deployment_facts(path: str | Path) -> frozenset[str]:
-    with open(path, encoding="utf-8", errors="replace") as stream:
-        return frozenset(project_facts.text_facts(stream.read()))
+    text = read_regular_file(path).decode("utf-8", errors="replace")
+    # Newlines as a text-mode open reads them.
+    return frozenset(project_facts.text_facts(text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def _python_facts(path: str | Path) -> frozenset[str]:
-    with open(path, "rb") as stream:
-        data = stream.read()
+    data = read_regular_file(path)
     try:
         text = parser_text(decode_source(data).text)
     except UnreadableSource:

@@ -22,6 +22,8 @@ from typing import Any
 
 import pathspec
 
+from otel_lint.regular_files import read_regular_file
+
 _ALWAYS_SKIPPED = frozenset(
     {
         ".git",
@@ -73,8 +75,8 @@ class Discovered:
 def _gitignore_spec(folder: str) -> pathspec.PathSpec[Any] | None:
     """The folder's .gitignore; like git, a line that is not a pattern is ignored."""
     try:
-        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
+        data = read_regular_file(os.path.join(folder, ".gitignore"))
+        lines = data.decode("utf-8", errors="replace").splitlines()
     except OSError:
         return None
     try:

@@ -333,7 +333,7 @@ def deployment_files(root: Path, limit: int = 2000) -> list[Path]:
                     stack.append(entry.path)
             # The pattern's alternatives hold no "/": it matches a path where it matches the name.
             elif DEPLOYMENT_FILE.search(entry.name):
-                found.append(Path(entry.path))
+                found.append(Path(entry.path))  # read only if regular (project.context)
     return found
 
 

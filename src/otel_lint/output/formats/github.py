@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from otel_lint.findings import Finding, Severity
+from otel_lint.output.formats.escapes import printable
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub's own escapes first: a newline is then %0A, never a line the log runs as a command.
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from otel_lint.findings import Finding, Severity
+from otel_lint.output.formats.escapes import printable
 
 #: Returns the source line (1-based) of a file, or None when it cannot be shown.
 SourceLines = Callable[[str, int], str | None]
@@ -16,9 +17,53 @@ def _paint(text: str, code: str, colour: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
 
-def _indent_like(line: str, width: int) -> str:
-    """Blank space as wide as ``line[:width]`` on screen: tabs stay tabs."""
-    return "".join(c if c == "\t" else " " for c in line[:width])
+#: Characters of a source line shown around a finding: a minified or generated file of one 12 MB
+#: line must not print 12 MB (ruff shows such lines whole; a terminal or CI log cannot).
+EXCERPT = 120
+_CUT = "..."
+
+
+def _indent_like(line: str) -> str:
+    """Blank space as wide as ``line`` on screen: tabs stay tabs."""
+    return "".join(c if c == "\t" else " " for c in line)
+
+
+def _excerpt(line: str, start: int, end: int) -> tuple[str, int, int]:
+    """At most about ``EXCERPT`` characters of ``line`` around ``line[start:end]`` (offsets), with
+    the offsets of that span in what is returned."""
+    if len(line) <= EXCERPT:
+        return line, start, end
+    end = min(end, start + EXCERPT // 2)
+    first = max(0, start - (EXCERPT - (end - start)) // 2)
+    last = min(len(line), first + EXCERPT)
+    first = max(0, last - EXCERPT)
+    shown = line[first:last]
+    head = _CUT if first > 0 else ""
+    tail = _CUT if last < len(line) else ""
+    offset = len(head) - first
+    return head + shown + tail, start + offset, end + offset
+
+
+def _source_block(finding: Finding, line: str, colour: bool) -> list[str]:
+    """The gutter, the (escaped, shortened) source line and a caret under the finding."""
+    number = str(finding.line)
+    gutter = " " * len(number)
+    start = max(0, finding.column - 1)
+    end = (
+        finding.end_column - 1
+        if finding.end_line == finding.line and finding.end_column > finding.column
+        else start + 1
+    )
+    shown, start, end = _excerpt(line, start, end)
+    # Escapes are wider than what they stand for: measure the caret on the escaped text.
+    before = printable(shown[:start])
+    marked = printable(shown[start:end])
+    caret = _paint("^" * max(1, len(marked)), _COLOURS[finding.severity], colour)
+    return [
+        f"{gutter} |",
+        f"{number} | {printable(shown)}",
+        f"{gutter} | {_indent_like(before)}{caret}",
+    ]
 
 
 def summary(findings: Sequence[Finding], fixable: int) -> str:
@@ -36,25 +81,14 @@ def render_text(
 ) -> str:
     blocks = []
     for finding in findings:
-        location = _paint(f"{finding.path}:{finding.line}:{finding.column}:", "1", colour)
+        path = printable(finding.path)
+        location = _paint(f"{path}:{finding.line}:{finding.column}:", "1", colour)
         code = _paint(finding.code, _COLOURS[finding.severity], colour)
         marker = " [*]" if finding.fix is not None else ""
-        block = [f"{location} {code}{marker} {finding.message}"]
+        block = [f"{location} {code}{marker} {printable(finding.message)}"]
         line = source_line(finding.path, finding.line)
         if line is not None:
-            number = str(finding.line)
-            gutter = " " * len(number)
-            width = (
-                finding.end_column - finding.column
-                if finding.end_line == finding.line and finding.end_column > finding.column
-                else 1
-            )
-            caret = _paint("^" * max(1, width), _COLOURS[finding.severity], colour)
-            block += [
-                f"{gutter} |",
-                f"{number} | {line}",
-                f"{gutter} | {_indent_like(line, finding.column - 1)}{caret}",
-            ]
+            block += _source_block(finding, line, colour)
         blocks.append("\n".join(block))
     fixable = sum(1 for f in findings if f.fix is not None)
     blocks.append(summary(findings, fixable))
