@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from otel_lint.cache.plain import from_plain, to_plain
+from otel_lint.cache.rules import engine_rules
 from otel_lint.cache.store import read_value, write_value
 from otel_lint.cli import main
 from otel_lint.engine.results import FileResult
@@ -94,6 +95,7 @@ def test_no_kind_of_cache_entry_runs_code_when_a_run_reads_it(
 ) -> None:
     """Results, rules, configuration and context facts: each entry replaced by a pickle whose
     loading would create a file; the next run gives the same findings and creates nothing."""
+    engine_rules.cache_clear()  # remembered in this process by an earlier test: store them here
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text('[tool.otel-lint]\nnamespaces = ["shop"]\n')
