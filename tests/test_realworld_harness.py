@@ -93,6 +93,18 @@ def test_nothing_decided_is_no_precision_and_the_table_says_so() -> None:
     assert rule_row.split() == ["OTL201", "preview", "1", "1", "0", "0", "1", "-", "0", "0"]
 
 
+def test_the_default_rules_are_totalled_apart_from_preview_ones() -> None:
+    """The target is for what users get by default: preview rules count only in the total."""
+    wrong = [judgment(1, "x", Verdict.FALSE)]
+    tallies = tally([compare([finding(1, "x")], wrong)])
+    tallies.by_rule["OTL301"] = Tally(findings=2, true=2)
+    table = render_table(tallies, {"OTL201": "preview"}, show_sample=False).splitlines()
+    default = next(line for line in table if line.startswith("default rules")).split()
+    total = next(line for line in table if line.startswith("total")).split()
+    assert default[2:9] == ["2", "2", "2", "0", "0", "100%", "0"]
+    assert total[1:8] == ["3", "3", "2", "1", "0", "67%", "0"]
+
+
 @pytest.mark.parametrize(
     ("count", "expected"),
     [

@@ -53,10 +53,13 @@ class Tallies:
     def rule(self, code: str) -> Tally:
         return self.by_rule.setdefault(code, Tally())
 
-    def total(self) -> Tally:
+    def total(self, codes: Iterable[str] | None = None) -> Tally:
+        """Every rule's counts added up, or those of ``codes`` only."""
+        wanted = None if codes is None else set(codes)
         total = Tally()
-        for tally in self.by_rule.values():
-            total.add(tally)
+        for code, tally in self.by_rule.items():
+            if wanted is None or code in wanted:
+                total.add(tally)
         return total
 
 
@@ -100,6 +103,8 @@ def render_table(tallies: Tallies, modes: Mapping[str, str], show_sample: bool) 
     rows = [columns]
     for code in sorted(tallies.by_rule):
         rows.append(_row(code, modes.get(code, "default"), tallies.by_rule[code], show_sample))
+    default = [code for code in tallies.by_rule if modes.get(code, "default") == "default"]
+    rows.append(_row("default rules", "", tallies.total(default), show_sample))
     rows.append(_row("total", "", tallies.total(), show_sample))
     widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
     lines = [
@@ -110,7 +115,7 @@ def render_table(tallies: Tallies, modes: Mapping[str, str], show_sample: bool) 
         for row in rows
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 2, "-" * len(lines[0]))
     return "\n".join(lines)
 
 
