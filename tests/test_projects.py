@@ -75,3 +75,23 @@ def test_a_virtual_environment_inside_a_project_shows_no_facts(
     assert ("app.py", 4, "OTL101") in {
         (Path(path).name, line, code) for path, line, code in _lint(capsys, project)
     }
+
+
+def test_show_settings_says_per_project_what_was_decided_and_from_which_file(
+    two_checkouts: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop, billing = two_checkouts
+    (billing / "setup.py").write_text("from setuptools import setup\n\nsetup(name='billing')\n")
+    assert main(["check", "--show-settings", str(shop), str(billing)]) == 0
+    shown = capsys.readouterr().out
+    blocks = {block.split("\n", 1)[0]: block for block in shown.split("\n\n")}
+    shop_block, billing_block = blocks[f"project {shop}"], blocks[f"project {billing}"]
+    assert f"configuration: {shop / 'pyproject.toml'}" in shop_block
+    assert "configuration: none (defaults)" in billing_block
+    assert "kind: application: nothing shows a library, the default" in shop_block
+    assert "kind: library: builds a distribution (setup.py) that nothing here deploys" in (
+        billing_block
+    )
+    assert "    log-bridge: .env" in billing_block and "log-bridge" not in shop_block
+    assert "OTL301" not in shop_block.split("rules on", 1)[1].split("\n", 1)[0]
+    assert "in preview, off without --preview: OTL201 OTL204" in shop_block

@@ -21,7 +21,7 @@ from otel_lint.output.formats.escapes import printable
 
 if TYPE_CHECKING:
     from otel_lint.output.formats.text import SourceLines
-    from otel_lint.runner import RunOutcome
+    from otel_lint.runner import ProjectSettings, RunOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Formats a program reads: always written as UTF-8, whatever the locale.
@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="report `# noqa` comments that suppress nothing (OTL001)",
     )
     check.add_argument(
+        "--show-settings",
+        action="store_true",
+        help="print, for each project, its configuration, rules, kind and facts, then stop",
+    )
+    check.add_argument(
         "--preview",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -184,7 +189,7 @@ def _source_line_reader() -> SourceLines:
 
 
 def _run_check(arguments: argparse.Namespace) -> int:
-    from otel_lint.runner import RunOptions, run_lint
+    from otel_lint.runner import RunOptions, run_lint, show_settings
 
     options = RunOptions(
         paths=tuple(arguments.paths),
@@ -202,6 +207,9 @@ def _run_check(arguments: argparse.Namespace) -> int:
         file_time_limit=arguments.file_time_limit,
         preview=arguments.preview,
     )
+    if arguments.show_settings:
+        print(_settings_text(show_settings(options)))
+        return EXIT_CLEAN
     outcome = run_lint(options)
     for note in outcome.notes:
         _tell(f"otel-lint: warning: {note}")
@@ -283,6 +291,26 @@ def _stop_writing(stream: object) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fileno())
         os.close(devnull)
+
+
+def _settings_text(projects: Sequence[ProjectSettings]) -> str:
+    """What ``--show-settings`` prints: one block per project."""
+    blocks = []
+    for project in projects:
+        lines = [
+            f"project {project.folder}",
+            f"  configuration: {project.configuration or 'none (defaults)'}",
+            f"  rules on ({len(project.codes)}): {' '.join(project.codes)}",
+        ]
+        if project.held_back:
+            lines.append(f"  in preview, off without --preview: {' '.join(project.held_back)}")
+        lines.append(f"  kind: {project.kind}: {project.kind_reason}")
+        lines.append("  facts:" if project.facts else "  facts: none")
+        for fact, files in sorted(project.facts.items()):
+            shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+            lines.append(f"    {fact}: {shown}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _run_clean() -> int:

@@ -24,9 +24,9 @@ from otel_lint.config.settings import Settings
 from otel_lint.engine import results
 from otel_lint.findings import Finding
 from otel_lint.output.baseline import new_findings, read_baseline, write_baseline
-from otel_lint.project.context import context_facts
+from otel_lint.project.context import context_facts, facts_by_file
 from otel_lint.project.discovery import Discovered, Target, discover, relative_path
-from otel_lint.project.facts import holds
+from otel_lint.project.facts import APPLICATION_SIGN, LIBRARY_SIGN, PACKAGED, holds
 
 if TYPE_CHECKING:
     from otel_lint.catalogue.model import Rule
@@ -321,6 +321,63 @@ def _check(
         results.FileResult(p.label, findings=(results.unreadable(p.label, p.reason),))
         for p in found.problems
     ]
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """What a run decided for one project, and why: what ``--show-settings`` prints."""
+
+    folder: Path
+    configuration: Path | None
+    codes: tuple[str, ...]
+    held_back: tuple[str, ...]
+    kind: str
+    kind_reason: str
+    #: Each fact the project's files show, with the files that show it.
+    facts: dict[str, list[str]]
+
+
+def _kind(settings: Settings, config: Path | None, facts: dict[str, list[str]]) -> tuple[str, str]:
+    """The project's kind (``application`` or ``library``) and the reason, as the rules see it."""
+    if settings.kind is not None:
+        return settings.kind, f"set by `kind` in {config}"
+
+    def files(fact: str) -> str:
+        return ", ".join(facts[fact][:3]) + (" ..." if len(facts[fact]) > 3 else "")
+
+    if LIBRARY_SIGN in facts:
+        return "library", f"an OpenTelemetry instrumentation ({files(LIBRARY_SIGN)})"
+    if PACKAGED in facts and APPLICATION_SIGN not in facts:
+        return "library", f"builds a distribution ({files(PACKAGED)}) that nothing here deploys"
+    if APPLICATION_SIGN in facts:
+        return "application", f"deployed or run by {files(APPLICATION_SIGN)}"
+    return "application", "nothing shows a library, the default"
+
+
+def show_settings(options: RunOptions) -> list[ProjectSettings]:
+    """For each project of the named paths: its configuration, rules, kind and facts."""
+    groups = separate_projects(options.paths) if options.config is None else [options.paths]
+    shown: list[ProjectSettings] = []
+    for group in groups:
+        one = replace(options, paths=group)
+        settings, root = load_settings(one)
+        config = options.config or find_config(_start(group))
+        select = list(options.select) if options.select is not None else list(settings.select)
+        select += [*settings.extend_select, *options.extend_select]
+        use_preview = options.preview if options.preview is not None else settings.preview
+        held = frozenset() if use_preview else preview_codes()
+        ignore = [*settings.ignore, *options.ignore]
+        codes = enabled_codes(rule_codes(), select, ignore, held)
+        # The rules in preview this selection would run if preview were on.
+        held_here = tuple(sorted(set(enabled_codes(sorted(held), select, ignore)) & held))
+        found = discover(group, settings.exclude, root)
+        for folder in _projects(found.targets, root) or {root: []}:
+            facts = facts_by_file(folder, settings.exclude)
+            kind, reason = _kind(settings, config, facts)
+            shown.append(
+                ProjectSettings(folder, config, tuple(codes), held_here, kind, reason, facts)
+            )
+    return shown
 
 
 def _own_project(path: Path) -> Path | None:

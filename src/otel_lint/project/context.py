@@ -104,3 +104,24 @@ def _python_facts(path: str | Path) -> frozenset[str]:
         return frozenset(project_facts.python_facts(text)) or _NONE
     except Exception:  # a file read only for context must never fail the run
         return _NONE
+
+
+def facts_by_file(root: Path, exclude: Sequence[str]) -> dict[str, list[str]]:
+    """Each fact the project's files show, with the files (relative to ``root``) that show it.
+
+    Every file is read (no cache): this answers ``--show-settings``, where a user asks why a
+    rule did or did not fire, not a lint run.
+    """
+    root = root.absolute()
+    shown: dict[str, list[str]] = {}
+    files = [(path, _deployment_facts) for path in project_facts.deployment_files(root)]
+    files += [(Path(path), _python_facts) for path in walk(root, exclude, root)]
+    for path, read in files:
+        try:
+            found = read(path)
+        except OSError:
+            continue
+        name = path.relative_to(root).as_posix()
+        for fact in sorted(found):
+            shown.setdefault(fact, []).append(name)
+    return shown
