@@ -19,6 +19,10 @@ HEADER = "from opentelemetry import trace\nspan = trace.get_current_span()\n"
         ("x = `1`\n", "invalid syntax"),
         ("if 1 <> 2:\n    pass\n", "invalid syntax"),
         ("return 1\n", "'return' outside function"),
+        ('exec "x = 1"\n', "Missing parentheses in call to 'exec'"),
+        ("class C:\n    yield 1\n", "'yield' outside function"),
+        ("nonlocal x\n", "nonlocal declaration not allowed at module level"),
+        ("if x:\n    break\n", "'break' outside loop"),
     ],
 )
 def test_what_this_python_refuses_is_an_otl000(
@@ -32,8 +36,23 @@ def test_what_this_python_refuses_is_an_otl000(
     (tmp_path / "old.py").write_text(source)
     assert main(["check", "--no-cache", "old.py"]) == 1
     out = capsys.readouterr().out
-    assert "OTL000 file could not be checked: syntax error at line 1: " in out
+    assert "OTL000 file could not be checked: syntax error at line " in out
     assert why in out and f"(Python {sys.version_info.major}.{sys.version_info.minor})" in out
+
+
+def test_what_both_read_is_compiled_only_where_they_may_disagree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A return, yield or break where it belongs is not a reason to compile the file (that cost
+    a cold run as much as linting); the same statements outside their block are."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fine.py").write_text(
+        HEADER + "def f():\n    for x in y:\n        break\n    yield 1\n    return 2\n"
+        'span.set_attribute("userId", 1)\n'
+    )
+    assert main(["check", "--no-cache", "fine.py"]) == 1
+    out = capsys.readouterr().out
+    assert "OTL000" not in out and "OTL302" in out
 
 
 def test_type_parameter_defaults_are_read_as_this_python_reads_them(
