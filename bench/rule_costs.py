@@ -1,10 +1,11 @@
 """Where a cold otel-lint run's matching time goes: parse, syntax check, the rule search, each rule.
 
 Runs in one process over the first N Python files under a folder (no workers, no cache), timing
-CPU. The search is measured as the engine runs it (``engine.search.candidates``: the rules a file can
-report under, after prefilters and narrowings, merged into one ``find_all``), with what compiling
-those configs alone costs (``find_all`` on an empty tree: ast-grep-py compiles the config it is
-given on every call). Then each rule on its own, in full, to show which rules cost most to match.
+CPU. The search is measured as the engine runs it (``engine.search.candidates``: the rules a file
+can report under, after prefilters and narrowings, merged into one ``find_all``), with what
+compiling those configs alone costs (``find_all`` on an empty tree: ast-grep-py compiles the config
+it is given on every call). Then each rule on its own, in full, to show which rules cost most to
+match.
 Usage: python bench/rule_costs.py FOLDER [N]
 """
 
@@ -17,9 +18,9 @@ from pathlib import Path
 
 from ast_grep_py import SgRoot
 
+from otel_lint.catalogue.model import load_rules
 from otel_lint.engine.analysis import syntax_error
 from otel_lint.engine.search import candidates, search_configs
-from otel_lint.catalogue.model import load_rules
 
 
 def main(folder: Path, limit: int) -> None:

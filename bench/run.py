@@ -156,7 +156,9 @@ def main() -> int:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="otel-lint-bench-") as temporary:
         work = Path(temporary)
-        config, rule_count, warnings = sgconfig.write_sgconfig(REPO / "src/otel_lint/catalogue/rules", work / "sg")
+        config, rule_count, warnings = sgconfig.write_sgconfig(
+            REPO / "src/otel_lint/catalogue/rules", work / "sg"
+        )
         notes += warnings
         registry_cache = work / "registry-cache"
         warm_cache = work / "warm-cache"

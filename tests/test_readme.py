@@ -23,14 +23,20 @@ def test_plugin_example_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_plugin_example_can_fail(pytester: pytest.Pytester) -> None:
-    broken = _block_after("readme:plugin-example").replace('place_order("web")', 'place_order("web")\n    place_order("app")')
+    broken = _block_after("readme:plugin-example").replace(
+        'place_order("web")', 'place_order("web")\n    place_order("app")'
+    )
     pytester.makepyfile(test_readme_example=broken)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
 
 
 def test_ci_commands_are_in_the_readme() -> None:
-    assert _block_after("ci:install").strip().startswith("pip install -e '.[test]' && otel-lint check examples/")
+    assert (
+        _block_after("ci:install")
+        .strip()
+        .startswith("pip install -e '.[test]' && otel-lint check examples/")
+    )
     assert "pytest" in _block_after("ci:test")
 
 
@@ -50,4 +56,6 @@ def test_shown_lint_output_is_what_the_linter_prints(
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     assert main(["check", "--no-cache", "examples/tutorial_service"]) == 1
     printed = capsys.readouterr().out.splitlines()
-    assert [line for line in shown.splitlines() if line and line != "..." and line not in printed] == []
+    assert [
+        line for line in shown.splitlines() if line and line != "..." and line not in printed
+    ] == []

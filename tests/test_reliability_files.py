@@ -25,11 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from otel_lint.cache.store import read_value
 from otel_lint.catalogue.model import load_rules
 from otel_lint.checks import CheckSettings
 from otel_lint.cli import main
 from otel_lint.engine import workers
-from otel_lint.cache.store import read_value
 from otel_lint.engine.results import FileResult
 from otel_lint.project.discovery import discover
 

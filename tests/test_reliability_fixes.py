@@ -51,7 +51,13 @@ def check(*argv: str | Path) -> tuple[int, list[dict[str, object]], str]:
 
 def _examples() -> tuple[list[str], list[str]]:
     rules = load_rules()
-    fixed = [e.code for r in rules if fixable(r.code, r.fix) for e in r.examples.invalid if e.fixed and e.code]
+    fixed = [
+        e.code
+        for r in rules
+        if fixable(r.code, r.fix)
+        for e in r.examples.invalid
+        if e.fixed and e.code
+    ]
     others = [e.code for r in rules for e in (*r.examples.invalid, *r.examples.valid) if e.code]
     return sorted(set(fixed)), sorted(set(others) - set(fixed))
 
