@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,9 @@ def _importtime(rounds: int, env: dict[str, str]) -> tuple[float, float]:
             if name.startswith(" otel_lint") and not name.startswith("  "):
                 total += int(cumulative)
         imports.append(total / 1e6)
-        started = measure.time.perf_counter()
+        started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
-        bare.append(measure.time.perf_counter() - started)
+        bare.append(time.perf_counter() - started)
     return statistics.median(imports), statistics.median(bare)
 
 
