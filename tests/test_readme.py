@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+REPOSITORY = Path(__file__).resolve().parents[1]
+README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 
 
 def _block_after(marker: str) -> str:
@@ -38,6 +39,23 @@ def test_ci_commands_are_in_the_readme() -> None:
         .startswith("pip install -e '.[test]' && otel-lint check examples/")
     )
     assert "pytest" in _block_after("ci:test")
+
+
+def test_pre_commit_runs_the_static_checks_ci_runs() -> None:
+    """The repository's own pre-commit hooks run the README's ci:check commands, then otel-lint
+    on its own sources, so a commit that passes them passes CI's checks."""
+    import yaml
+
+    install, *checks = (step.strip() for step in _block_after("ci:check").split("&&"))
+    assert install == "pip install -e '.[dev]'"
+    assert checks == [
+        "ruff check src tests bench",
+        "ruff format --check src tests bench",
+        "mypy --strict",
+    ]
+    config = yaml.safe_load((REPOSITORY / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    entries = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert entries == [*checks, "otel-lint check src"]
 
 
 def test_rule_table_lists_every_rule_as_it_is() -> None:
