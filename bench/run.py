@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,9 @@ def _importtime(rounds: int, env: dict[str, str]) -> tuple[float, float]:
             if name.startswith(" otel_lint") and not name.startswith("  "):
                 total += int(cumulative)
         imports.append(total / 1e6)
-        started = measure.time.perf_counter()
+        started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True, env=env)
-        bare.append(measure.time.perf_counter() - started)
+        bare.append(time.perf_counter() - started)
     return statistics.median(imports), statistics.median(bare)
 
 
@@ -156,7 +157,9 @@ def main() -> int:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="otel-lint-bench-") as temporary:
         work = Path(temporary)
-        config, rule_count, warnings = sgconfig.write_sgconfig(REPO / "src/otel_lint/catalogue/rules", work / "sg")
+        config, rule_count, warnings = sgconfig.write_sgconfig(
+            REPO / "src/otel_lint/catalogue/rules", work / "sg"
+        )
         notes += warnings
         registry_cache = work / "registry-cache"
         warm_cache = work / "warm-cache"

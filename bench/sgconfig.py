@@ -46,7 +46,7 @@ class _IntentLoader(yaml.SafeLoader):
 
 def _mapping_with_intent(loader: _IntentLoader, node: yaml.MappingNode) -> dict[object, object]:
     pairs = [
-        (loader.construct_object(k, deep=True), loader.construct_object(v, deep=True))  # type: ignore[no-untyped-call]
+        (loader.construct_object(k, deep=True), loader.construct_object(v, deep=True))
         for k, v in node.value
     ]
     keys = [key for key, _ in pairs]
@@ -75,7 +75,7 @@ def load_with_intent(path: Path) -> tuple[object, list[str]]:
     try:
         return loader.get_single_data(), loader.duplicates
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def write_utils(rules_dir: Path, into: Path) -> tuple[Path, list[str]]:

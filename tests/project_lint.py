@@ -27,6 +27,4 @@ def lint_project(root: Path, select: str, *only: str) -> list[Finding]:
     """
     paths = tuple(root / name for name in only) or (root,)
     outcome = run_lint(RunOptions(paths=paths, select=(select,), use_cache=False))
-    return [
-        replace(f, path=Path(f.path).relative_to(root).as_posix()) for f in outcome.findings
-    ]
+    return [replace(f, path=Path(f.path).relative_to(root).as_posix()) for f in outcome.findings]

@@ -114,7 +114,7 @@ def test_prune_runs_at_most_once_a_day(tmp_path: Path) -> None:
     _age(second, cache_upkeep.MAX_AGE + 60)
     assert cache_upkeep.prune_when_due(cache, now + 3600) == 0
     assert second.exists()
-    assert cache_upkeep.prune_when_due(cache, now + cache_upkeep.DAY + 60) == 1
+    assert cache_upkeep.prune_when_due(cache, now + store.DAY + 60) == 1
     assert not second.exists()
 
 
@@ -133,7 +133,7 @@ def test_a_check_run_prunes_stale_entries_and_keeps_its_own(
     assert any(p.parent.parent.name == "results" for p in written)
     stale = _write(_isolated_cache / "results" / "ff" / f"ff{_hex(1)[2:]}")
     _age(stale, cache_upkeep.MAX_AGE + 60)
-    _age(_isolated_cache / cache_upkeep.MARKER, cache_upkeep.DAY + 60)
+    _age(_isolated_cache / cache_upkeep.MARKER, store.DAY + 60)
     assert _check(project, capsys) == 1
     assert not stale.exists()
     assert written <= {p for p in _isolated_cache.rglob("*") if p.is_file()}
@@ -153,7 +153,7 @@ def test_a_marker_from_the_future_does_not_stop_pruning(tmp_path: Path) -> None:
     # A clock set back, or a cache restored from another machine.
     stale = _write(tmp_path / "results" / "00" / _hex(1))
     _age(stale, cache_upkeep.MAX_AGE + 60)
-    _age(_write(tmp_path / cache_upkeep.MARKER, b""), -30 * cache_upkeep.DAY)
+    _age(_write(tmp_path / cache_upkeep.MARKER, b""), -30 * store.DAY)
     assert cache_upkeep.prune_when_due(tmp_path) == 1
 
 

@@ -66,7 +66,9 @@ def test_exit_zero_flag_and_usage_errors(project: Path, capsys: pytest.CaptureFi
     assert exited.value.code == 2
 
 
-def test_mixed_tree_reports_bad_files_and_checks_the_rest(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mixed_tree_reports_bad_files_and_checks_the_rest(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = project / "src"
     src.mkdir()
     (src / "good.py").write_text(GOOD)
@@ -107,7 +109,13 @@ def test_json_schema_of_a_finding(project: Path, capsys: pytest.CaptureFixture[s
         "column": 27,  # characters, not bytes: ñ is one column
         "end_line": 1,
         "end_column": 40,
-        "fix": {"content": '"http.request.method"', "line": 1, "column": 27, "end_line": 1, "end_column": 40},
+        "fix": {
+            "content": '"http.request.method"',
+            "line": 1,
+            "column": 27,
+            "end_line": 1,
+            "end_column": 40,
+        },
         "fingerprint": finding["fingerprint"],
     }
 
@@ -209,7 +217,9 @@ def test_unused_noqa_on_request(project: Path, capsys: pytest.CaptureFixture[str
     assert [(f["code"], f["line"]) for f in json.loads(out)] == [("OTL001", 1)]
 
 
-def test_per_file_ignores_severity_and_exclude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_per_file_ignores_severity_and_exclude(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.otel-lint]\nexclude = ["generated/"]\n'
         '[tool.otel-lint.per-file-ignores]\n"tests/*" = ["OTL3"]\n'
@@ -240,7 +250,13 @@ def test_per_file_ignores_severity_and_exclude(tmp_path: Path, monkeypatch: pyte
         ("select = [", "not valid TOML"),
     ],
 )
-def test_bad_config_names_the_key_and_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], table: str, named: str) -> None:
+def test_bad_config_names_the_key_and_exits_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    named: str,
+) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.otel-lint]\n{table}\n")
     (tmp_path / "a.py").write_text(GOOD)
     monkeypatch.chdir(tmp_path)
@@ -250,7 +266,9 @@ def test_bad_config_names_the_key_and_exits_2(tmp_path: Path, monkeypatch: pytes
     assert "Traceback" not in err
 
 
-def test_config_option_overrides_discovery(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_option_overrides_discovery(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (project / "a.py").write_text(BAD)
     other = project / "strict.toml"
     other.write_text('ignore = ["OTL301"]\n')
@@ -258,7 +276,9 @@ def test_config_option_overrides_discovery(project: Path, capsys: pytest.Capture
     assert run(capsys, "check", "--config", str(other), "a.py")[0] == 0
 
 
-def test_baseline_round_trip_survives_unrelated_edits(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_baseline_round_trip_survives_unrelated_edits(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = project / "a.py"
     module.write_text(BAD)
     baseline = project / "baseline.json"
@@ -278,9 +298,13 @@ def test_baseline_round_trip_survives_unrelated_edits(project: Path, capsys: pyt
     assert code == 2 and "not a valid baseline" in err
 
 
-def test_fix_applies_safe_fixes_keeps_encoding_and_is_idempotent(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fix_applies_safe_fixes_keeps_encoding_and_is_idempotent(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = project / "a.py"
-    original = b"# -*- coding: latin-1 -*-\r\nname = '\xe9'\r\n" + BAD.replace("\n", "\r\n").encode()
+    original = (
+        b"# -*- coding: latin-1 -*-\r\nname = '\xe9'\r\n" + BAD.replace("\n", "\r\n").encode()
+    )
     module.write_bytes(original)
     module.chmod(0o640)
     code, out, err = run(capsys, "check", "--fix", "a.py")
@@ -298,7 +322,14 @@ def test_rules_and_rule_pages(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "OTL301" in out and "deprecated-attribute" in out
     code, out, _ = run(capsys, "rule", "OTL301")
     assert code == 0
-    for heading in ("## What it finds", "## Why it matters", "## Example", "## Instead", "## Flagged", "## Not flagged"):
+    for heading in (
+        "## What it finds",
+        "## Why it matters",
+        "## Example",
+        "## Instead",
+        "## Flagged",
+        "## Not flagged",
+    ):
         assert heading in out
     assert run(capsys, "rule", "OTL999")[0] == 2
 
@@ -315,6 +346,12 @@ def test_jobs_do_not_change_the_output(project: Path, capsys: pytest.CaptureFixt
 def test_console_script_runs_without_a_traceback(project: Path) -> None:
     (project / "a.py").write_text(BAD)
     env = {**os.environ, "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "otel_lint.cli", "check", "a.py"], capture_output=True, text=True, env=env, cwd=project)
+    done = subprocess.run(
+        [sys.executable, "-m", "otel_lint.cli", "check", "a.py"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+    )
     assert done.returncode == 1
     assert "OTL301" in done.stdout and done.stderr == ""

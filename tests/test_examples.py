@@ -1,4 +1,4 @@
-"""The bundled example: the tutorial service shows every family, its corrected twin shows nothing."""
+"""The bundled example: the tutorial service shows every family; its corrected twin, nothing."""
 
 from __future__ import annotations
 

@@ -21,7 +21,9 @@ from otel_lint.conventions.naming import (
 from otel_lint.conventions.registry import Registry
 
 
-@pytest.mark.parametrize("name", ["http.request.method", "a", "user.id", "acme.cart.item_count", "k8s.pod.uid"])
+@pytest.mark.parametrize(
+    "name", ["http.request.method", "a", "user.id", "acme.cart.item_count", "k8s.pod.uid"]
+)
 def test_well_formed(name: str) -> None:
     assert is_well_formed(name)
 
@@ -94,7 +96,10 @@ def test_attribute_checks(registry: Registry) -> None:
     assert "`acme.`" in custom[0].message
     assert check_attribute_key("acme.http.flag", registry, own_namespaces=["acme"]) == []
     assert check_attribute_key("http.request.header.x_tenant", registry) == []
-    assert kinds(check_attribute_key("userId", registry)) == [IssueKind.MALFORMED, IssueKind.NEAR_MISS]
+    assert kinds(check_attribute_key("userId", registry)) == [
+        IssueKind.MALFORMED,
+        IssueKind.NEAR_MISS,
+    ]
 
 
 def test_free_text_deprecation_message_carries_the_note(registry: Registry) -> None:
@@ -115,13 +120,24 @@ def test_free_text_deprecation_message_carries_the_note(registry: Registry) -> N
         ("http.request.method", IssueKind.METRIC_EQUALS_ATTRIBUTE, None),
     ],
 )
-def test_metric_name_problems(registry: Registry, name: str, kind: IssueKind, suggestion: str | None) -> None:
+def test_metric_name_problems(
+    registry: Registry, name: str, kind: IssueKind, suggestion: str | None
+) -> None:
     issues = check_metric_name(name, registry)
     assert kind in kinds(issues)
     assert next(i for i in issues if i.kind == kind).suggestion == suggestion
 
 
-@pytest.mark.parametrize("name", ["orders.processed", "http.server.request.duration", "cart.total_items", "db.client.operation.duration", "acme.queue.size"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "orders.processed",
+        "http.server.request.duration",
+        "cart.total_items",
+        "db.client.operation.duration",
+        "acme.queue.size",
+    ],
+)
 def test_good_metric_names(registry: Registry, name: str) -> None:
     assert check_metric_name(name, registry) == []
 
@@ -159,7 +175,24 @@ def test_unit_problems(unit: str | None, kind: IssueKind, suggestion: str | None
     assert issue.suggestion == suggestion
 
 
-@pytest.mark.parametrize("unit", ["s", "By", "1", "%", "{request}", "By/s", "kBy", "MiBy", "Cel", "{status}", "{process}", "m/s2", "{packet}/s"])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "s",
+        "By",
+        "1",
+        "%",
+        "{request}",
+        "By/s",
+        "kBy",
+        "MiBy",
+        "Cel",
+        "{status}",
+        "{process}",
+        "m/s2",
+        "{packet}/s",
+    ],
+)
 def test_good_units(unit: str) -> None:
     assert is_ucum(unit)
     assert check_unit(unit) == []
@@ -195,7 +228,11 @@ def test_every_single_replacement_is_current(registry: Registry) -> None:
 
 
 def test_every_current_semconv_attribute_passes(registry: Registry) -> None:
-    flagged = {k: check_attribute_key(k, registry) for k, a in registry.attributes.items() if a.deprecated is None}
+    flagged = {
+        k: check_attribute_key(k, registry)
+        for k, a in registry.attributes.items()
+        if a.deprecated is None
+    }
     assert {k: v for k, v in flagged.items() if v} == {}
 
 

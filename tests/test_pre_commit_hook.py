@@ -49,7 +49,9 @@ def user_repository(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_hook_fails_on_a_bad_file_and_passes_on_a_clean_one(user_repository: Path, pre_commit_home: Path) -> None:
+def test_hook_fails_on_a_bad_file_and_passes_on_a_clean_one(
+    user_repository: Path, pre_commit_home: Path
+) -> None:
     module = user_repository / "service.py"
     module.write_text('span.set_attribute("http.method", "GET")\n')
     _git(user_repository, "add", "service.py")

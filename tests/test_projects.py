@@ -28,7 +28,8 @@ def two_checkouts(tmp_path: Path) -> tuple[Path, Path]:
         (project / "src").mkdir(parents=True)
         (project / "src" / "app.py").write_text(UNBRIDGED)
         (project / "src" / "spans.py").write_text(
-            'from opentelemetry import trace\ntrace.get_current_span().set_attribute("http.method", "GET")\n'
+            "from opentelemetry import trace\n"
+            'trace.get_current_span().set_attribute("http.method", "GET")\n'
         )
     (shop / "pyproject.toml").write_text('[tool.otel-lint]\nignore = ["OTL301"]\n')
     (billing / "setup.py").write_text("from setuptools import setup\n")

@@ -25,11 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_lint.catalogue.model import load_rules
+from otel_lint.cache.store import read_value
+from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.checks import CheckSettings
 from otel_lint.cli import main
 from otel_lint.engine import workers
-from otel_lint.cache.store import read_value
 from otel_lint.engine.results import FileResult
 from otel_lint.project.discovery import discover
 
@@ -268,9 +268,13 @@ def test_odd_file_names_in_every_output_format(project: Path, output_format: str
 # --- the same findings however the run is made ---------------------------------------------------
 
 
+def _every_example(rule: Rule) -> list[InvalidExample | ValidExample]:
+    return [*rule.examples.invalid, *rule.examples.valid]
+
+
 def _examples() -> list[tuple[str | None, dict[str, str] | None]]:
     rules = load_rules()
-    return [(e.code, e.files) for r in rules for e in (*r.examples.invalid, *r.examples.valid)]
+    return [(e.code, e.files) for r in rules for e in _every_example(r)]
 
 
 #: Every one-file example of every rule, flagged or not: code the rules have opinions on.
@@ -321,7 +325,7 @@ def _json_run(root: Path, paths: list[str], *options: str) -> str:
 
 
 @settings(
-    max_examples=max(6, settings.default.max_examples // 2),
+    max_examples=max(6, settings().max_examples // 2),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(drawn=files, project=st.sampled_from(PROJECTS), data=st.data())

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from otel_lint.catalogue.model import load_rules
+from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.checks import fixable
 from otel_lint.cli import main
 from otel_lint.conventions.registry import load_registry
@@ -49,10 +49,20 @@ def check(*argv: str | Path) -> tuple[int, list[dict[str, object]], str]:
     return code, json.loads(out.getvalue()), err.getvalue()
 
 
+def _every_example(rule: Rule) -> list[InvalidExample | ValidExample]:
+    return [*rule.examples.invalid, *rule.examples.valid]
+
+
 def _examples() -> tuple[list[str], list[str]]:
     rules = load_rules()
-    fixed = [e.code for r in rules if fixable(r.code, r.fix) for e in r.examples.invalid if e.fixed and e.code]
-    others = [e.code for r in rules for e in (*r.examples.invalid, *r.examples.valid) if e.code]
+    fixed = [
+        e.code
+        for r in rules
+        if fixable(r.code, r.fix)
+        for e in r.examples.invalid
+        if e.fixed and e.code
+    ]
+    others = [e.code for r in rules for e in _every_example(r) if e.code]
     return sorted(set(fixed)), sorted(set(others) - set(fixed))
 
 

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import hypothesmith
@@ -30,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from otel_lint.catalogue.model import load_rules
+from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.cli import main
 from otel_lint.engine.limits import OutOfTime, time_limit
 from otel_lint.engine.results import UNREADABLE
@@ -76,7 +77,7 @@ def otel_lint(path: Path, *options: str, timeout: float = 120) -> tuple[int, lis
     return done.returncode, findings, done.stderr
 
 
-FINDING_FIELDS = ("code", "name", "message", "severity", "path", "line", "column")
+FINDING_FIELDS: tuple[str, ...] = ("code", "name", "message", "severity", "path", "line", "column")
 FINDING_FIELDS += ("end_line", "end_column", "fingerprint")
 
 
@@ -561,17 +562,23 @@ def test_the_limit_gives_back_a_timer_someone_else_set() -> None:
 
 #: Known-good sources to mutate: our examples and rule examples, our own code, the installed
 #: OpenTelemetry API and SDK (every 7th file of at most 32 KB, for variety at a bounded cost).
+def _every_example(rule: Rule) -> list[InvalidExample | ValidExample]:
+    return [*rule.examples.invalid, *rule.examples.valid]
+
+
 def _seeds() -> list[bytes]:
     repository = Path(__file__).resolve().parents[1]
     paths = sorted((repository / "examples").rglob("*.py"))
     paths += sorted((repository / "src" / "otel_lint").rglob("*.py"))[::3]
-    installed = Path(importlib.util.find_spec("opentelemetry.trace").origin or "").parents[1]
+    trace_spec = importlib.util.find_spec("opentelemetry.trace")
+    assert trace_spec is not None and trace_spec.origin is not None
+    installed = Path(trace_spec.origin).parents[1]
     paths += [p for p in sorted(installed.rglob("*.py")) if p.stat().st_size <= 32_768][::7]
     seeds = [path.read_bytes() for path in paths]
     seeds += [
         example.code.encode()
         for rule in load_rules()
-        for example in (*rule.examples.invalid, *rule.examples.valid)
+        for example in _every_example(rule)
         if example.code
     ]
     return seeds
@@ -591,7 +598,7 @@ def _line_start(draw: st.DrawFn, data: bytes) -> int:
     return draw(st.sampled_from(starts))
 
 
-MUTATIONS = {
+MUTATIONS: dict[str, Callable[[st.DrawFn, bytes], bytes]] = {
     "truncate": lambda draw, d: d[: _at(draw, d)],
     "flip a byte": lambda draw, d: (
         d if not d else _flip(d, draw(st.integers(0, len(d) - 1)), draw(st.integers(1, 255)))

@@ -186,7 +186,8 @@ def test_a_file_changed_just_now_is_read_again_next_time(
     (project / "telemetry.py").write_text(BRIDGES_LOGS)  # mtime: now
     assert lint(project / "app.py") == []
     assert ("_python_facts", str(project / "telemetry.py")) not in remembered(_isolated_cache)
-    assert ("_python_facts", str(project / "app.py")) not in remembered(_isolated_cache)  # checked, not context
+    # app.py was checked, not read as context.
+    assert ("_python_facts", str(project / "app.py")) not in remembered(_isolated_cache)
 
 
 def test_a_damaged_context_cache_is_read_around(project: Path, _isolated_cache: Path) -> None:

@@ -20,15 +20,18 @@ from otel_lint.output.fixes import fix_until_stable
 RULES = load_rules()
 
 
-def _case_iter(kind: str) -> Iterator[object]:
+def _case_iter(kind: str, *, fixed_only: bool) -> Iterator[object]:
     for rule in RULES:
         examples = getattr(rule.examples, kind)
         for number, example in enumerate(examples, start=1):
+            if fixed_only and getattr(example, "fixed", None) is None:
+                continue
             yield pytest.param(rule, example, id=f"{rule.code}-{kind}-{number}")
 
 
-def _cases(kind: str) -> list[object]:
-    return list(_case_iter(kind))
+def _cases(kind: str, *, fixed_only: bool = False) -> list[object]:
+    """pytest params of each rule's examples of a kind; with fixed_only, those with a ``fixed``."""
+    return list(_case_iter(kind, fixed_only=fixed_only))
 
 
 def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> list[Finding]:
@@ -73,7 +76,7 @@ def test_valid_example_is_silent(rule: Rule, example: ValidExample, registry: Re
 
 @pytest.mark.parametrize(
     ("rule", "example"),
-    [p for p in _cases("invalid") if p.values[1].fixed is not None],  # type: ignore[union-attr]
+    _cases("invalid", fixed_only=True),
 )
 def test_fix_produces_the_documented_text(
     rule: Rule, example: InvalidExample, registry: Registry
@@ -92,8 +95,7 @@ def test_fix_produces_the_documented_text(
 def test_rule_files_are_the_only_rules(tmp_path: Path) -> None:
     """A rule file is named after its code and rule names are unique, so a copied rule file
     cannot shadow another, and the file names alone say which codes exist."""
-    from otel_lint.catalogue.files import rule_codes
-    from otel_lint.catalogue.model import RuleFileError
+    from otel_lint.catalogue.files import RuleFileError, rule_codes
     from otel_lint.catalogue.model import load_rules as load
 
     assert rule_codes() == tuple(rule.code for rule in RULES)

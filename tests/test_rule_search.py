@@ -16,7 +16,8 @@ from typing import Any, cast
 import pytest
 from ast_grep_py import Config, SgNode, SgRoot
 
-from otel_lint.catalogue.model import RuleFileError, load_rule_file, load_rules
+from otel_lint.catalogue.files import RuleFileError
+from otel_lint.catalogue.model import load_rule_file, load_rules
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
 from otel_lint.engine.results import resolve
@@ -45,8 +46,8 @@ def _python_sources() -> Iterator[tuple[str, str]]:
         for path, text in files.items():
             if path.endswith(".py"):
                 yield f"{name}:{path}", text
-    for path in sorted((REPOSITORY / "examples").rglob("*.py")):
-        yield str(path.relative_to(REPOSITORY)), path.read_text(encoding="utf-8")
+    for source in sorted((REPOSITORY / "examples").rglob("*.py")):
+        yield str(source.relative_to(REPOSITORY)), source.read_text(encoding="utf-8")
 
 
 def _spans(nodes: list[SgNode]) -> list[tuple[int, int, str]]:

@@ -271,7 +271,7 @@ def _lint(text: str, registry: Registry) -> list[Finding]:
         ('x = f"{str(ctx.trace_id)}"\n', "x = f\"{format(ctx.trace_id, '032x')}\"\n"),
         ("x = f'{hex(ctx.span_id)}'\n", "x = f'{format(ctx.span_id, \"016x\")}'\n"),
         # The string's text starts with the other quote: the delimiter decides, not the text.
-        ("x = f'\"{hex(ctx.span_id)}\"'\n", "x = f'\"{format(ctx.span_id, \"016x\")}\"'\n"),
+        ("x = f'\"{hex(ctx.span_id)}\"'\n", 'x = f\'"{format(ctx.span_id, "016x")}"\'\n'),
         # A triple-quoted string's quote may appear in its fields.
         ('x = f"""{hex(ctx.span_id)}"""\n', 'x = f"""{format(ctx.span_id, "016x")}"""\n'),
         ('x = format(ctx.trace_id, "X")\n', 'x = format(ctx.trace_id, "032x")\n'),
@@ -294,7 +294,7 @@ def test_otl103_fixes_parse_and_keep_the_rest(source: str, fixed: str, registry:
 @pytest.mark.parametrize(
     "source",
     [
-        'x = f"{f\'{hex(ctx.trace_id)}\'}"\n',
+        "x = f\"{f'{hex(ctx.trace_id)}'}\"\n",
         "x = f'{f\"{str(ctx.span_context.span_id)}\"}'\n",
     ],
 )

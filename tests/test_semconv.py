@@ -66,10 +66,15 @@ def test_templates_and_namespaces(registry: Registry) -> None:
 def test_metrics_carry_instrument_and_unit(registry: Registry) -> None:
     duration = registry.metrics["http.server.request.duration"]
     assert (duration.instrument, duration.unit, duration.stable) == ("histogram", "s", True)
-    assert all(m.instrument in {"counter", "updowncounter", "histogram", "gauge"} for m in registry.metrics.values())
+    assert all(
+        m.instrument in {"counter", "updowncounter", "histogram", "gauge"}
+        for m in registry.metrics.values()
+    )
 
 
-def test_deprecated_metric_takes_instrument_and_unit_from_its_create_function(registry: Registry) -> None:
+def test_deprecated_metric_takes_instrument_and_unit_from_its_create_function(
+    registry: Registry,
+) -> None:
     # Its docstring has no Instrument:/Unit: lines; create_container_memory_paging_faults does.
     faults = registry.metrics["container.memory.paging.faults"]
     assert faults.deprecated is not None
@@ -158,8 +163,12 @@ def test_stale_cache_is_ignored(_isolated_cache: Path) -> None:
     assert "http.method" in load_registry().attributes
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else False, reason="root ignores permissions")
-def test_unwritable_cache_is_not_an_error_as_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    os.geteuid() == 0 if hasattr(os, "geteuid") else False, reason="root ignores permissions"
+)
+def test_unwritable_cache_is_not_an_error_as_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     monkeypatch.setenv("OTEL_LINT_CACHE_DIR", str(locked / "cache"))
@@ -167,7 +176,9 @@ def test_unwritable_cache_is_not_an_error_as_user(tmp_path: Path, monkeypatch: p
     assert "http.method" in load_registry().attributes
 
 
-def test_cache_path_that_is_a_file_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_path_that_is_a_file_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Works as root too: a cache "directory" that is a regular file cannot be written into.
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
