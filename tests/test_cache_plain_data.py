@@ -12,6 +12,7 @@ from otel_lint.cache.plain import from_plain, to_plain
 from otel_lint.cache.rules import engine_rules
 from otel_lint.cache.store import read_value, write_value
 from otel_lint.cli import main
+from otel_lint.engine import workers
 from otel_lint.engine.results import FileResult
 from otel_lint.engine.suppressions import Noqa
 from otel_lint.findings import Finding, Fix, Severity
@@ -95,7 +96,9 @@ def test_no_kind_of_cache_entry_runs_code_when_a_run_reads_it(
 ) -> None:
     """Results, rules, configuration and context facts: each entry replaced by a pickle whose
     loading would create a file; the next run gives the same findings and creates nothing."""
-    engine_rules.cache_clear()  # remembered in this process by an earlier test: store them here
+    # Remembered in this process by an earlier test: clear them, so this run stores them here.
+    engine_rules.cache_clear()
+    workers._rules_by_code.cache_clear()
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text('[tool.otel-lint]\nnamespaces = ["shop"]\n')

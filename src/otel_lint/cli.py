@@ -400,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from otel_lint.config.settings import ConfigError
     from otel_lint.output.baseline import BaselineError
 
+    if argv is None:
+        # A process of its own (the console script, python -m otel_lint): pydantic validates our
+        # rule files and settings only, so no other package's pydantic plugin is loaded. Loading
+        # them imports whatever they import (logfire's reads ./pyproject.toml at import, and
+        # waited forever on a pipe of that name) and costs a cold start time for nothing.
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _never_fail_on_odd_names()
     parser = build_parser()
     arguments = parser.parse_args(argv)

@@ -236,7 +236,8 @@ PROJECT_MARKS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 def _is_project(folder: Path) -> bool:
-    return any((folder / mark).exists() for mark in PROJECT_MARKS)
+    # os.path.exists: False, not an error, for a name the system cannot look up (too long).
+    return any(os.path.exists(folder / mark) for mark in PROJECT_MARKS)
 
 
 def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
@@ -383,7 +384,7 @@ def show_settings(options: RunOptions) -> list[ProjectSettings]:
 def _own_project(path: Path) -> Path | None:
     """The project a named path belongs to: the nearest folder at or above it that is one."""
     absolute = Path(os.path.abspath(path))
-    folder = absolute if absolute.is_dir() else absolute.parent
+    folder = absolute if os.path.isdir(absolute) else absolute.parent
     for candidate in (folder, *folder.parents):
         if _is_project(candidate):
             return candidate

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -141,6 +141,15 @@ def _exit_with(parent: int) -> None:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """End the workers now, mid-file: the run is being abandoned."""
+    # On Python 3.11 the pool's manager thread may then fail a future it had already cancelled
+    # (InvalidStateError) and print that thread's traceback under "interrupted": say nothing.
+    previous = threading.excepthook
+
+    def quiet(arguments: threading.ExceptHookArgs) -> None:
+        if not isinstance(arguments.exc_value, InvalidStateError):
+            previous(arguments)
+
+    threading.excepthook = quiet
     processes = getattr(pool, "_processes", None) or {}
     for process in list(processes.values()):
         with contextlib.suppress(OSError, AttributeError, ValueError):
