@@ -6,6 +6,8 @@ could not be written.
 
 from __future__ import annotations
 
+# The rest of otel-lint is imported inside the functions that need it: `--help`, `--version`,
+# `rules` and a run answered from the cache start without loading the parser, pydantic or YAML.
 import argparse
 import contextlib
 import os

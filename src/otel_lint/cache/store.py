@@ -27,6 +27,7 @@ def cache_directory() -> Path:
     configured = os.environ.get("OTEL_LINT_CACHE_DIR")
     if configured:
         return Path(configured)
+    # Here, not at the top: most runs in CI and tests name the directory.
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("otel-lint", appauthor=False))

@@ -157,7 +157,7 @@ def _yaml(path: Path) -> Any:
 
 
 def load_rule_file(path: Path) -> Rule:
-    import yaml
+    import yaml  # for its error class; only where rule files are read (see ``_yaml``)
 
     try:
         return Rule.model_validate(_yaml(path))

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from otel_lint.cache.keys import keyed_path
+from otel_lint.cache.store import read_value, write_value
 from otel_lint.config.settings import ConfigError, Settings
 from otel_lint.regular_files import read_regular_file
 
@@ -23,9 +25,6 @@ def parse_settings(table: Any, source: str) -> Settings:
         raise ConfigError(f"{source}: [tool.otel-lint] must be a table")
     if not table:
         return Settings()
-    from otel_lint.cache.keys import keyed_path
-    from otel_lint.cache.store import read_value, write_value
-
     try:
         entry = keyed_path("config", json.dumps(table, sort_keys=True, ensure_ascii=False))
     except (TypeError, ValueError, RecursionError):  # TOML dates and times: validated every time
@@ -33,6 +32,7 @@ def parse_settings(table: Any, source: str) -> Settings:
     remembered: Settings | None = read_value(entry, Settings) if entry is not None else None
     if remembered is not None:
         return remembered
+    # Here, not at the top: pydantic is imported only for a table not validated before.
     from otel_lint.config.schema import validate
 
     settings = validate(table, source)

@@ -22,6 +22,7 @@ Renderer = Callable[[Sequence[Finding], RulesThatRan, SourceLines, bool], str]
 def _sarif(
     findings: Sequence[Finding], rules: RulesThatRan, lines: SourceLines, colour: bool
 ) -> str:
+    # Here, not at the top: SARIF describes the rules, whose pages only it needs.
     from otel_lint.output.formats.sarif import render_sarif
 
     return render_sarif(findings, rules())
