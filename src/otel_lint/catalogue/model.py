@@ -167,7 +167,7 @@ def load_rule_file(path: Path) -> Rule:
 
 def load_utils(folder: Path) -> dict[str, Any]:
     """The shared ast-grep utility rules in ``utils/`` (one per file, as ast-grep's utilDirs)."""
-    import yaml
+    import yaml  # only where rule files are read (see ``_yaml``)
 
     utils: dict[str, Any] = {}
     for path in sorted((folder / "utils").glob("*.yaml")):
