@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from otel_lint.conventions.registry import Registry
+from otel_lint.conventions.registry import Deprecation, Registry
 
 
 class IssueKind(str, Enum):
@@ -183,6 +183,15 @@ def _is_contextual(key: str) -> bool:
     return "." not in key
 
 
+def _deprecated(kind: IssueKind, name: str, noun: str, deprecation: Deprecation) -> NameIssue:
+    """The issue of a name the conventions deprecate: its replacement, or the package's note."""
+    replacement = deprecation.replacement
+    advice = f"use `{replacement}`" if replacement else deprecation.note.rstrip(".")
+    return NameIssue(
+        kind, name, f"`{name}` is a deprecated semantic-convention {noun}: {advice}", replacement
+    )
+
+
 def check_attribute_key(
     key: str, registry: Registry, own_namespaces: Iterable[str] = ()
 ) -> list[NameIssue]:
@@ -192,16 +201,7 @@ def check_attribute_key(
     if attribute is not None:
         if attribute.deprecated is None or _is_contextual(key):
             return []
-        replacement = attribute.deprecated.replacement
-        advice = f"use `{replacement}`" if replacement else attribute.deprecated.note.rstrip(".")
-        return [
-            NameIssue(
-                IssueKind.DEPRECATED,
-                key,
-                f"`{key}` is a deprecated semantic-convention attribute: {advice}",
-                replacement,
-            )
-        ]
+        return [_deprecated(IssueKind.DEPRECATED, key, "attribute", attribute.deprecated)]
     issues: list[NameIssue] = []
     malformed = check_well_formed(key)
     if malformed is not None:
@@ -296,16 +296,7 @@ def check_metric_name(name: str, registry: Registry) -> list[NameIssue]:
     if metric is not None:
         if metric.deprecated is None:
             return []
-        replacement = metric.deprecated.replacement
-        advice = f"use `{replacement}`" if replacement else metric.deprecated.note.rstrip(".")
-        return [
-            NameIssue(
-                IssueKind.METRIC_DEPRECATED,
-                name,
-                f"`{name}` is a deprecated semantic-convention metric: {advice}",
-                replacement,
-            )
-        ]
+        return [_deprecated(IssueKind.METRIC_DEPRECATED, name, "metric", metric.deprecated)]
     issues: list[NameIssue] = []
     malformed = check_well_formed(name)
     if malformed is not None:
