@@ -363,11 +363,7 @@ def show_settings(options: RunOptions) -> list[ProjectSettings]:
         one = replace(options, paths=group)
         settings, root = load_settings(one)
         config = options.config or find_config(_start(group))
-        select = list(options.select) if options.select is not None else list(settings.select)
-        select += [*settings.extend_select, *options.extend_select]
-        use_preview = options.preview if options.preview is not None else settings.preview
-        held = frozenset() if use_preview else preview_codes()
-        ignore = [*settings.ignore, *options.ignore]
+        select, ignore, held = _selection(options, settings)
         codes = enabled_codes(rule_codes(), select, ignore, held)
         # The rules in preview this selection would run if preview were on.
         held_here = tuple(sorted(set(enabled_codes(sorted(held), select, ignore)) & held))
@@ -442,14 +438,21 @@ def _apply_baseline(
     return written, len(findings) - len(fresh), fresh
 
 
-def _lint(options: RunOptions) -> RunOutcome:
-    """A run over paths of one project (or of one configuration given with --config)."""
-    settings, root = load_settings(options)
+def _selection(
+    options: RunOptions, settings: Settings
+) -> tuple[list[str], list[str], frozenset[str]]:
+    """The selectors and ignores that apply, and the rules held back because preview is off."""
     select = list(options.select) if options.select is not None else list(settings.select)
     select += [*settings.extend_select, *options.extend_select]
     ignore = [*settings.ignore, *options.ignore]
     use_preview = options.preview if options.preview is not None else settings.preview
-    held_back = frozenset() if use_preview else preview_codes()
+    return select, ignore, frozenset() if use_preview else preview_codes()
+
+
+def _lint(options: RunOptions) -> RunOutcome:
+    """A run over paths of one project (or of one configuration given with --config)."""
+    settings, root = load_settings(options)
+    select, ignore, held_back = _selection(options, settings)
     codes = set(enabled_codes(rule_codes(), select, ignore, held_back))
     codes_run = [code for code in rule_codes() if code in codes]
     check_settings = CheckSettings(tuple(settings.namespaces), tuple(settings.bounded))
