@@ -16,7 +16,13 @@ def _every_pattern(text: str) -> set[str]:
     """The facts as every regex finds them, searched in full (the behaviour before the gates).
 
     The signs of a project's kind are read from the text as it is (``text_facts`` does too)."""
-    found = facts._kind_signs(text)
+    found: set[str] = set()
+    if facts._LIBRARY_SIGN.search(text):
+        found.add(facts.LIBRARY_SIGN)
+    if facts._PACKAGED.search(text) or facts._SETUP_CALL.search(text):
+        found.add(facts.PACKAGED)
+    if facts._APPLICATION_SIGN.search(text) or facts._DOCKERFILE_RUNS.search(text):
+        found.add(facts.APPLICATION_SIGN)
     text = facts.without_comment_lines(text)
     found |= {
         f"instrumented:{facts.library_of(m.group(1))}" for m in facts._REQUIREMENT.finditer(text)
@@ -46,7 +52,19 @@ def _every_pattern(text: str) -> set[str]:
         "OTEL_SERVICE_NAME=checkout\n",
         "OTEL_RESOURCE_ATTRIBUTES=service.name=checkout\n",
         "from opentelemetry import trace\n",
+        "class FooInstrumentor(BaseInstrumentor):\n    pass\n",
+        '[project]\nname = "acme"\n[build-system]\nrequires = ["hatchling"]\n',
+        "[metadata]\nname = acme\n",
+        "import setuptools\nsetup(name='acme')\n",
+        "web: gunicorn app:app\nworker: celery -A app worker\n",
+        "services:\n  api:\n    build: .\n",
+        "apiVersion: apps/v1\nkind: Deployment\n",
+        "[Service]\nExecStart=/usr/bin/python app.py\n",
+        "entrypoint: gunicorn -b :$PORT main:app\n",
+        "execute_from_command_line(sys.argv)\n",
+        'FROM python:3.12-slim\nCOPY . /app\nENTRYPOINT ["python", "app.py"]\n',
         "import os\nprint('nothing here')\n",
+        "query = 'SELECT name FROM users'\n# nothing here either\n",
     ],
 )
 def test_text_facts_find_what_the_full_search_finds(text: str) -> None:

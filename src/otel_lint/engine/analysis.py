@@ -193,6 +193,31 @@ _PYTHON_MAY_REFUSE: Config = {
 }
 
 
+#: Either of the above: one walk of the tree tells that a file has neither, as most files do. The
+#: parts with a regex cost a walk's worth each (ast-grep reads every node's text for them) and are
+#: left out where the text cannot hold what they look for.
+_REFUSED_OPERATORS = {
+    "<>": {"kind": "comparison_operator", "regex": "<>"},
+    "`": {"kind": "string", "regex": "^`"},
+}
+_CLOSER_LOOK: dict[frozenset[str], Config] = {}
+
+
+def _closer_look(text: str) -> Config:
+    present = frozenset(marker for marker in _REFUSED_OPERATORS if marker in text)
+    config = _CLOSER_LOOK.get(present)
+    if config is None:
+        refused = [
+            part
+            for part in _PYTHON_MAY_REFUSE["rule"]["any"]
+            if part not in _REFUSED_OPERATORS.values()
+        ]
+        refused += [_REFUSED_OPERATORS[marker] for marker in sorted(present)]
+        config = {"rule": {"any": [*_SYNTAX_ERROR["rule"]["any"], *refused]}}
+        _CLOSER_LOOK[present] = config
+    return config
+
+
 def compile_error(text: str) -> SyntaxError | None:
     """What this interpreter's compiler refuses in ``text``, or None when it accepts it.
 
@@ -211,23 +236,40 @@ def compile_error(text: str) -> SyntaxError | None:
     return None
 
 
-def _not_checkable(root: SgNode, text: str) -> tuple[str, SgNode] | None:
-    """Why the file cannot be checked and where: nesting too deep, or a syntax error."""
-    # Depth first: the syntax error search asks every node for its text, which costs time in
-    # proportion to size times depth (35 s for a tree 200,000 deep, 0.01 s for one 3,000 deep).
+def _too_deep(root: SgNode, text: str) -> tuple[str, int, int] | None:
+    """Why the file cannot be checked and where (line and column, from 1): nesting too deep.
+
+    Before any search: the syntax error search asks every node for its text, which costs time in
+    proportion to size times depth (35 s for a tree 200,000 deep, 0.01 s for one 3,000 deep).
+    """
     deep = too_deep(root) if len(text) >= _MEASURED_FROM else None
-    if deep is not None:
-        line = deep.range().start.line + 1
-        return f"nested more than {DEEPEST:,} levels deep at line {line}", deep
+    if deep is None:
+        return None
+    line, column = _start(deep)
+    return f"nested more than {DEEPEST:,} levels deep at line {line}", line, column
+
+
+def _not_checkable(root: SgNode, text: str) -> tuple[str, int, int] | None:
+    """Why a file ``_closer_look`` found something in cannot be checked, and where: a syntax
+    error, or syntax tree-sitter reads and this Python refuses."""
     error = syntax_error(root)
     if error is not None and compile_error(text) is None:
         error = None  # newer syntax than tree-sitter's grammar: this Python runs it
     if error is not None:
-        line = error.range().start.line + 1
+        line, column = _start(error)
         if error.kind() == "ERROR":
-            return f"syntax error at line {line}", error
-        return f"syntax error: missing `{error.kind()}` at line {line}", error
+            return f"syntax error at line {line}", line, column
+        return f"syntax error: missing `{error.kind()}` at line {line}", line, column
+    refused = compile_error(text) if root.find(_PYTHON_MAY_REFUSE) is not None else None
+    if refused is not None:
+        line, column = refused.lineno or 1, max(1, refused.offset or 1)
+        return f"syntax error at line {line}: {refused.msg} (Python {_PYTHON})", line, column
     return None
+
+
+def _start(node: SgNode) -> tuple[int, int]:
+    start = node.range().start
+    return start.line + 1, start.column + 1
 
 
 def too_deep(root: SgNode, deepest: int = DEEPEST) -> SgNode | None:
@@ -267,18 +309,12 @@ def analyze_text(
     # Same length as ``text``: positions and fix offsets into it hold for the original too.
     text = parser_text(text)
     root = SgRoot(text, "python").root()
-    problem = _not_checkable(root, text)
+    problem = _too_deep(root, text)
+    if problem is None and root.find(_closer_look(text)) is not None:
+        problem = _not_checkable(root, text)
     if problem is not None:
-        reason, node = problem
-        start = node.range().start
-        return FileResult(
-            label, findings=(unreadable(label, reason, start.line + 1, start.column + 1),)
-        )
-    refused = compile_error(text) if root.find(_PYTHON_MAY_REFUSE) is not None else None
-    if refused is not None:
-        line, column = refused.lineno or 1, refused.offset or 1
-        reason = f"syntax error at line {line}: {refused.msg} (Python {_PYTHON})"
-        return FileResult(label, findings=(unreadable(label, reason, line, max(1, column)),))
+        reason, line, column = problem
+        return FileResult(label, findings=(unreadable(label, reason, line, column),))
     context = FileContext(label, text, root, registry, settings or CheckSettings())
     checks = all_checks()
     rules = checked(rules)
