@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ast_grep_py import Config, Rule, SgNode, SgRoot
+from ast_grep_py import Config, SgNode, SgRoot
+from ast_grep_py import Rule as SearchRule
 
 from otel_lint.catalogue.compiled import CheckedRule, checked
 from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
@@ -196,7 +197,7 @@ _PYTHON_MAY_REFUSE: Config = {
 #: Either of the above: one walk of the tree tells that a file has neither, as most files do. The
 #: parts with a regex cost a walk's worth each (ast-grep reads every node's text for them) and are
 #: left out where the text cannot hold what they look for.
-_REFUSED_OPERATORS: dict[str, Rule] = {
+_REFUSED_OPERATORS: dict[str, SearchRule] = {
     "<>": {"kind": "comparison_operator", "regex": "<>"},
     "`": {"kind": "string", "regex": "^`"},
 }
