@@ -59,7 +59,7 @@ def test_exit_zero_flag_and_usage_errors(project: Path, capsys: pytest.CaptureFi
     # A path that does not exist is a finding, as in ruff (E902): the other paths are still checked.
     code, out, _ = run(capsys, "check", "missing.py", "bad.py")
     assert code == 1
-    assert "missing.py:1:1: OTL000 error: file could not be checked: No such file or directory" in out
+    assert "missing.py:1:1: OTL000 error: file could not be checked: No such file or dir" in out
     assert "bad.py:1:20: OTL301" in out
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])
