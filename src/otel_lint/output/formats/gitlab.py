@@ -4,7 +4,6 @@ reads (``description``, ``check_name``, ``fingerprint``, ``severity``, ``locatio
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
@@ -37,6 +36,8 @@ def _fingerprint(finding: Finding, path: str, occurrence: int) -> str:
     """Stable while lines move: the code, the path and the finding's own line-independent
     fingerprint (its matched code), numbered when one file has the same finding twice, because
     GitLab shows one issue per fingerprint."""
+    import hashlib  # here: every command imports the formats, and only this one hashes
+
     identity = finding.fingerprint or finding.message
     text = f"{finding.code}\0{path}\0{identity}\0{occurrence}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -55,7 +55,7 @@ def _diagnostic(finding: Finding, source_line: SourceLines) -> dict[str, Any]:
 
 def render_rdjson(findings: Sequence[Finding], source_line: SourceLines) -> str:
     document = {
-        "source": {"name": "otel-lint", "url": "https://pypi.org/project/otel-lint/"},
+        "source": {"name": "otel-lint"},
         "diagnostics": [_diagnostic(f, source_line) for f in findings],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
