@@ -189,11 +189,13 @@ def test_gitlab_paths_are_relative_to_the_project(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI_PROJECT_DIR", str(project))
-    code, out = _run(capsys, "--output-format", "gitlab", str(project / "app"))
-    assert code == 1
-    issues = json.loads(out)
-    jsonschema.validate(issues, _schema("gitlab-code-quality.schema.json"))
-    assert {issue["location"]["path"] for issue in issues} == {"app/orders.py"}
+    monkeypatch.chdir(project / "app")
+    for named in (str(project / "app"), "orders.py", "."):
+        code, out = _run(capsys, "--output-format", "gitlab", named)
+        assert code == 1
+        issues = json.loads(out)
+        jsonschema.validate(issues, _schema("gitlab-code-quality.schema.json"))
+        assert {issue["location"]["path"] for issue in issues} == {"app/orders.py"}, named
 
 
 def test_rdjson_is_valid_with_byte_columns_and_suggestions(

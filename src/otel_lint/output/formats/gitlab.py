@@ -21,12 +21,16 @@ _SECURITY = frozenset({"OTL205"})
 
 def _project_path(path: str, project: str) -> str:
     """The path relative to the project folder (GitLab links it into the repository), with
-    ``/`` separators; a path outside the project stays as given."""
-    shown = path.replace("\\", "/")
-    if os.path.isabs(path):
-        relative = os.path.relpath(path, project)
-        if not relative.startswith(".."):
-            shown = relative.replace("\\", "/")
+    ``/`` separators, whichever folder the run started in; a path outside the project stays as
+    given."""
+    shown = path
+    try:
+        relative = os.path.relpath(os.path.abspath(path), os.path.abspath(project))
+    except ValueError:  # another drive (Windows)
+        relative = ".."
+    if relative != ".." and not relative.startswith(".." + os.sep):
+        shown = relative
+    shown = shown.replace("\\", "/")
     while shown.startswith("./"):
         shown = shown[2:]
     return shown
