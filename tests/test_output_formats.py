@@ -267,6 +267,13 @@ def test_sarif_rules_carry_their_whole_page_as_help(
     assert all("help" in rule for rule in driver["rules"])
 
 
+def _shown_messages(output_format: str, out: str) -> list[str]:
+    document = json.loads(out)
+    if output_format == "gitlab":
+        return [issue["description"] for issue in document]
+    return [diagnostic["message"] for diagnostic in document["diagnostics"]]
+
+
 def test_every_format_escapes_or_encodes_forged_names_and_keys(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -281,6 +288,10 @@ def test_every_format_escapes_or_encodes_forged_names_and_keys(
         if output_format in MACHINE_FORMATS:
             read_machine_output(output_format, out.encode("utf-8"))
             assert "\x1b" not in out and "\x07" not in out
+            if output_format in ("gitlab", "rdjson"):  # shown to people: escaped, as in text
+                messages = _shown_messages(output_format, out)
+                assert any("x\\x0a::error file=evil.py,line=1::pwned" in m for m in messages)
+                assert not [m for m in messages if "\n" in m or "\x1b" in m]
             continue
         assert "\x1b" not in out and "\x07" not in out, output_format
         forged = [line for line in out.splitlines() if line.startswith("::error file=evil")]

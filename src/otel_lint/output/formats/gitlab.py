@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otel_lint.findings import Finding, Severity
+from otel_lint.output.formats.escapes import printable
 
 #: GitLab's scale is info, minor, major, critical, blocker: an error blocks nothing by itself.
 _SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -61,7 +62,9 @@ def render_gitlab(findings: Sequence[Finding], environ: Mapping[str, str] | None
             {
                 "type": "issue",
                 "check_name": finding.code,
-                "description": f"{finding.code} {finding.message}",
+                # Shown to people as it is: what a file put in it is escaped (the path is not, as
+                # it must name the file).
+                "description": printable(f"{finding.code} {finding.message}"),
                 "categories": [category or "Bug Risk"],
                 "severity": _SEVERITY[finding.severity],
                 "fingerprint": _fingerprint(finding, path, seen[key]),

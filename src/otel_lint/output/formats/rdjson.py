@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from otel_lint.findings import Finding, Severity
+from otel_lint.output.formats.escapes import printable
 from otel_lint.output.formats.text import SourceLines
 
 _SEVERITY = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
@@ -32,7 +33,9 @@ def _range(path: str, at: tuple[int, int, int, int], source_line: SourceLines) -
 
 def _diagnostic(finding: Finding, source_line: SourceLines) -> dict[str, Any]:
     diagnostic: dict[str, Any] = {
-        "message": finding.message,
+        # reviewdog prints it to a terminal or posts it as a comment: escaped, as in text output.
+        # The path is not: it must name the file.
+        "message": printable(finding.message),
         "location": {
             "path": finding.path,
             "range": _range(
