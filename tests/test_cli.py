@@ -42,7 +42,7 @@ def test_exit_one_with_ruff_style_text(project: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(capsys, "check", "bad.py")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0].startswith("bad.py:2:20: OTL301 [*] `http.method`")
+    assert lines[0].startswith("bad.py:2:20: OTL301 [*] warning: `http.method`")
     assert lines[2] == '2 | span.set_attribute("http.method", "GET")'
     assert lines[3] == "  |                    ^^^^^^^^^^^^^"
     assert "Found 1 finding." in out
@@ -59,7 +59,7 @@ def test_exit_zero_flag_and_usage_errors(project: Path, capsys: pytest.CaptureFi
     # A path that does not exist is a finding, as in ruff (E902): the other paths are still checked.
     code, out, _ = run(capsys, "check", "missing.py", "bad.py")
     assert code == 1
-    assert "missing.py:1:1: OTL000 file could not be checked: No such file or directory" in out
+    assert "missing.py:1:1: OTL000 error: file could not be checked: No such file or dir" in out
     assert "bad.py:1:20: OTL301" in out
     with pytest.raises(SystemExit) as exited:
         main(["frobnicate"])

@@ -75,7 +75,7 @@ def test_a_name_too_long_for_the_system_is_an_otl000_for_that_path(
     for paths in ([long_name], [long_name, "app.py"]):
         assert main(["check", "--no-cache", *paths]) == 1
         out, err = capsys.readouterr()
-        assert f"{long_name}:1:1: OTL000 file could not be checked: File name too long" in out
+        assert f"{long_name}:1:1: OTL000 error: file could not be checked: File name too" in out
         assert "internal error" not in err
     assert "app.py:3:" in out
 

@@ -36,7 +36,7 @@ def test_what_this_python_refuses_is_an_otl000(
     (tmp_path / "old.py").write_text(source)
     assert main(["check", "--no-cache", "old.py"]) == 1
     out = capsys.readouterr().out
-    assert "OTL000 file could not be checked: syntax error at line " in out
+    assert "OTL000 error: file could not be checked: syntax error at line " in out
     assert why in out and f"(Python {sys.version_info.major}.{sys.version_info.minor})" in out
 
 

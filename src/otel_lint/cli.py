@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from otel_lint.output.formats import FORMATS, MACHINE_FORMATS
 from otel_lint.output.formats.escapes import printable
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from otel_lint.runner import ProjectSettings, RunOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-#: Formats a program reads: always written as UTF-8, whatever the locale.
-MACHINE_FORMATS = frozenset({"json", "sarif"})
 
 
 class _Stopped(KeyboardInterrupt):
@@ -105,7 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--extend-select", type=_codes, default=[], help="codes or prefixes to enable as well"
     )
     check.add_argument(
-        "--output-format", choices=["text", "json", "sarif", "github"], default="text"
+        "--output-format",
+        choices=list(FORMATS),
+        default="text",
+        help="text (with source), concise or grouped (a line per finding), json, json-lines, "
+        "sarif, github (annotations), gitlab (code quality), junit, rdjson (reviewdog), pylint",
     )
     check.add_argument(
         "--fix", action="store_true", help="apply the safe fixes, then report what is left"
@@ -160,7 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "clean", help="remove what otel-lint cached (runs remove entries unused for 30 days)"
     )
-    commands.add_parser("rules", help="list every rule")
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument(
+        "--output-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: a list of {code, name, severity, fixable, preview, summary, family}",
+    )
     rule = commands.add_parser("rule", help="show one rule's documentation and examples")
     rule.add_argument("code", type=str.upper)
     return parser
@@ -325,11 +334,16 @@ def _run_clean() -> int:
     return EXIT_CLEAN
 
 
-def _run_rules() -> int:
+def _run_rules(output_format: str) -> int:
     from otel_lint.catalogue.model import load_rules
     from otel_lint.checks import fixable
 
     rules = load_rules()
+    if output_format == "json":
+        from otel_lint.output.formats.rule_list import render_rules_json
+
+        _write_utf8(render_rules_json(rules) + "\n")
+        return EXIT_CLEAN
     width = max(len(rule.name) for rule in rules)
     print(f"{'code':<7} {'name':<{width}} {'severity':<8} fix  tier     family")
     for rule in rules:
@@ -416,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _stopping_on_signals():
                 return _run_check(arguments)
         if arguments.command == "rules":
-            return _run_rules()
+            return _run_rules(arguments.output_format)
         if arguments.command == "clean":
             return _run_clean()
         return _run_rule(arguments.code)

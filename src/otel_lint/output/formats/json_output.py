@@ -36,3 +36,9 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 def render_json(findings: Sequence[Finding]) -> str:
     return json.dumps([finding_to_dict(f) for f in findings], indent=2, ensure_ascii=False)
+
+
+def render_json_lines(findings: Sequence[Finding]) -> str:
+    """One finding per line, each the object ``render_json`` lists (newlines inside strings are
+    escaped, so a line is always one whole object)."""
+    return "\n".join(json.dumps(finding_to_dict(f), ensure_ascii=False) for f in findings)

@@ -19,19 +19,40 @@ _META_RULES = {
 }
 
 
-def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+def _page(rule: Rule) -> tuple[str, str]:
+    """The rule's whole page, as ``otel-lint rule CODE`` shows it, in plain text and markdown:
+    code scanning shows ``help`` beside each alert, and the project has no web page per rule
+    (so no ``helpUri``)."""
     docs = rule.docs
-    markdown = (
-        f"## What it finds\n{docs.what}\n\n## Why it matters\n{docs.why}\n\n"
-        f"## Example\n```python\n{docs.example}```\n\n## Instead\n```python\n{docs.instead}```\n\n"
-        f"## Boundary\n{docs.boundary}"
+    sections = [
+        ("What it finds", docs.what.strip(), False),
+        ("Why it matters", docs.why.strip(), False),
+        ("Example", docs.example.rstrip(), True),
+        ("Instead", docs.instead.rstrip(), True),
+        ("What it does not flag", docs.boundary.strip(), False),
+    ]
+    heading = f"{rule.code} {rule.name} ({rule.severity.value}, {rule.family})"
+    text = "\n\n".join([heading, *(f"{title}\n{body}" for title, body, _ in sections)])
+    markdown = "\n\n".join(
+        [
+            f"# {heading}",
+            *(
+                f"## {title}\n```python\n{body}\n```" if code else f"## {title}\n{body}"
+                for title, body, code in sections
+            ),
+        ]
     )
+    return text, markdown
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    text, markdown = _page(rule)
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.message},
-        "fullDescription": {"text": " ".join(docs.what.split())},
-        "help": {"text": f"{docs.what}\n{docs.why}", "markdown": markdown},
+        "fullDescription": {"text": " ".join(rule.docs.what.split())},
+        "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": [rule.family]},
     }
@@ -45,6 +66,31 @@ def _uri(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/", errors="surrogateescape")
 
 
+def _fixes(finding: Finding) -> list[dict[str, Any]]:
+    """The safe fix ``--fix`` would apply, as a SARIF fix: one replacement in the finding's file
+    (columns in code points, as ``columnKind`` says)."""
+    fix = finding.fix
+    if fix is None:
+        return []
+    replacement = {
+        "deletedRegion": {
+            "startLine": fix.line,
+            "startColumn": fix.column,
+            "endLine": fix.end_line,
+            "endColumn": fix.end_column,
+        },
+        "insertedContent": {"text": fix.content},
+    }
+    return [
+        {
+            "description": {"text": f"Replace with {fix.content}"},
+            "artifactChanges": [
+                {"artifactLocation": {"uri": _uri(finding.path)}, "replacements": [replacement]}
+            ],
+        }
+    ]
+
+
 def render_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
     descriptors = [
         {
@@ -52,6 +98,7 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
             "name": name,
             "shortDescription": {"text": text},
             "fullDescription": {"text": text},
+            "help": {"text": text},
             "defaultConfiguration": {"level": "error" if code == "OTL000" else "note"},
         }
         for code, (name, text) in _META_RULES.items()
@@ -80,6 +127,9 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[Rule]) -> str:
         }
         if finding.code in index:
             result["ruleIndex"] = index[finding.code]
+        fixes = _fixes(finding)
+        if fixes:
+            result["fixes"] = fixes
         results.append(result)
     document = {
         "$schema": SCHEMA,

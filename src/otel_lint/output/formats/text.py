@@ -13,7 +13,8 @@ SourceLines = Callable[[str, int], str | None]
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
-def _paint(text: str, code: str, colour: bool) -> str:
+def paint(text: str, code: str, colour: bool) -> str:
+    """``text`` in the ANSI colour ``code`` when ``colour`` is on."""
     return f"\x1b[{code}m{text}\x1b[0m" if colour else text
 
 
@@ -58,7 +59,7 @@ def _source_block(finding: Finding, line: str, colour: bool) -> list[str]:
     # Escapes are wider than what they stand for: measure the caret on the escaped text.
     before = printable(shown[:start])
     marked = printable(shown[start:end])
-    caret = _paint("^" * max(1, len(marked)), _COLOURS[finding.severity], colour)
+    caret = paint("^" * max(1, len(marked)), _COLOURS[finding.severity], colour)
     return [
         f"{gutter} |",
         f"{number} | {printable(shown)}",
@@ -76,16 +77,29 @@ def summary(findings: Sequence[Finding], fixable: int) -> str:
     return line
 
 
+def labelled_message(finding: Finding, colour: bool) -> str:
+    """``CODE [*] severity: message``: ``[*]`` where ``--fix`` can fix it, right after the code
+    as ruff marks it (so what reads ruff's lines still finds it), the code and severity in the
+    severity's colour, the message escaped."""
+    tint = _COLOURS[finding.severity]
+    marker = " [*]" if finding.fix is not None else ""
+    severity = paint(f"{finding.severity.value}:", tint, colour)
+    return f"{paint(finding.code, tint, colour)}{marker} {severity} {printable(finding.message)}"
+
+
+def finding_line(finding: Finding, colour: bool) -> str:
+    """``path:line:col: CODE [*] severity: message``, the first line of each finding."""
+    path = printable(finding.path)
+    location = paint(f"{path}:{finding.line}:{finding.column}:", "1", colour)
+    return f"{location} {labelled_message(finding, colour)}"
+
+
 def render_text(
     findings: Sequence[Finding], rules: object, source_line: SourceLines, colour: bool
 ) -> str:
     blocks = []
     for finding in findings:
-        path = printable(finding.path)
-        location = _paint(f"{path}:{finding.line}:{finding.column}:", "1", colour)
-        code = _paint(finding.code, _COLOURS[finding.severity], colour)
-        marker = " [*]" if finding.fix is not None else ""
-        block = [f"{location} {code}{marker} {printable(finding.message)}"]
+        block = [finding_line(finding, colour)]
         line = source_line(finding.path, finding.line)
         if line is not None:
             block += _source_block(finding, line, colour)
