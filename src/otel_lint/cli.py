@@ -170,7 +170,13 @@ def _colour(stream: object) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and bool(stream.isatty())
 
 
-def _source_line_reader() -> SourceLines:
+def _source_line_reader(
+    digests: dict[str, str] | None = None, changed: set[str] | None = None
+) -> SourceLines:
+    """Source lines for the code frames, read from each file only while it holds the bytes its
+    findings judged (``digests``): a file replaced since is named in ``changed`` and shows none.
+    """
+    from otel_lint.engine.results import content_digest
     from otel_lint.project.source import UnreadableSource, decode_source, source_lines
     from otel_lint.regular_files import read_regular_file
 
@@ -181,7 +187,13 @@ def _source_line_reader() -> SourceLines:
             cache[path] = None
             # Not a pipe or a device: reading one could block forever (an OTL000 names it).
             with contextlib.suppress(OSError, UnreadableSource):
-                cache[path] = source_lines(decode_source(read_regular_file(path)).text)
+                data = read_regular_file(path)
+                expected = (digests or {}).get(path)
+                if expected is not None and content_digest(data) != expected:
+                    if changed is not None:
+                        changed.add(path)
+                    return None
+                cache[path] = source_lines(decode_source(data).text)
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -246,7 +258,9 @@ def _show(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
 
     render = FORMATS[arguments.output_format]
     rules = lambda: outcome.rules  # noqa: E731 - read only by formats that describe the rules
-    output = render(outcome.findings, rules, _source_line_reader(), _colour(sys.stdout))
+    changed: set[str] = set()
+    reader = _source_line_reader(outcome.source_digests, changed)
+    output = render(outcome.findings, rules, reader, _colour(sys.stdout))
     if output:
         if arguments.output_format in MACHINE_FORMATS:
             _write_utf8(output + "\n")
@@ -260,6 +274,8 @@ def _show(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
                 file=sys.stderr if arguments.output_format != "text" else sys.stdout,
             )
     sys.stdout.flush()
+    for path in sorted(changed):
+        _tell(f"otel-lint: warning: {path} changed after it was checked; its lines are not shown")
     if outcome.baselined:
         _tell(f"({outcome.baselined} findings hidden by the baseline)")
 

@@ -27,6 +27,7 @@ from otel_lint.output.baseline import new_findings, read_baseline, write_baselin
 from otel_lint.project.context import context_facts, facts_by_file
 from otel_lint.project.discovery import Discovered, Target, discover, relative_path
 from otel_lint.project.facts import APPLICATION_SIGN, LIBRARY_SIGN, PACKAGED, holds
+from otel_lint.regular_files import read_regular_file
 
 if TYPE_CHECKING:
     from otel_lint.catalogue.model import Rule
@@ -74,6 +75,9 @@ class RunOutcome:
     facts: frozenset[str] = field(default_factory=frozenset)
     #: Things the user should know that are not findings (a selected rule that did not run).
     notes: tuple[str, ...] = ()
+    #: The digest of the bytes each file's findings judged, by label: a source line is shown
+    #: under a finding only from those bytes.
+    source_digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -318,10 +322,42 @@ def _check(
 
         fresh = check_files(missing, codes, settings, options.jobs, options.use_cache, time_limit)
         cached.update((result.label, result) for result in fresh)
+    changed = [t for t in targets if not _still_holds(t, cached[t.label])]
+    if changed:
+        # Replaced while it was checked: its findings would be shown under another file's lines.
+        # Checked once more; a file that changes again is an OTL000, not old findings.
+        from otel_lint.engine.workers import check_files
+
+        again = check_files(changed, codes, settings, options.jobs, options.use_cache, time_limit)
+        for target, result in zip(changed, again, strict=True):
+            cached[target.label] = (
+                result
+                if _still_holds(target, result)
+                else results.FileResult(
+                    target.label,
+                    findings=(
+                        results.unreadable(
+                            target.label, "it changed while it was being checked; run again"
+                        ),
+                    ),
+                )
+            )
     return [cached[target.label] for target in targets] + [
         results.FileResult(p.label, findings=(results.unreadable(p.label, p.reason),))
         for p in found.problems
     ]
+
+
+def _still_holds(target: Target, result: results.FileResult) -> bool:
+    """Whether the file still holds the bytes its result judged (a result without findings, or
+    of a file that could not be read, has nothing to show under the file's lines)."""
+    if not result.source_digest or not result.findings:
+        return True
+    try:
+        data = read_regular_file(target.path)
+    except OSError:
+        return False
+    return results.content_digest(data) == result.source_digest
 
 
 @dataclass(frozen=True)
@@ -421,6 +457,7 @@ def run_lint(options: RunOptions) -> RunOutcome:
         baselined=baselined,
         facts=frozenset().union(*(outcome.facts for outcome in outcomes)),
         notes=tuple(dict.fromkeys(note for outcome in outcomes for note in outcome.notes)),
+        source_digests={k: v for outcome in outcomes for k, v in outcome.source_digests.items()},
     )
 
 
@@ -503,8 +540,10 @@ def _lint(options: RunOptions) -> RunOutcome:
         }
         fixed, unwritten = _fix_files(findings, targets, codes_run, check_settings, facts_of)
         if fixed:
-            again = _check(found, codes_run, check_settings, options, time_limit)
-            resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
+            checked = _check(found, codes_run, check_settings, options, time_limit)
+            resolved, project_facts = _resolve_by_project(
+                checked, targets, projects, context, unused
+            )
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     written, baselined, findings = _apply_baseline(options, findings, baseline)
@@ -519,4 +558,5 @@ def _lint(options: RunOptions) -> RunOutcome:
         baselined=baselined,
         facts=resolved.facts,
         notes=preview_notes(select, held_back),
+        source_digests={r.label: r.source_digest for r in checked if r.source_digest},
     )

@@ -12,12 +12,13 @@ none; an entry that cannot be read is ignored and rebuilt.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from otel_lint.cache.keys import key_of
 from otel_lint.cache.store import cache_directory, read_value, write_value
-from otel_lint.engine.results import FileResult
+from otel_lint.engine.results import FileResult, content_digest
 
 if TYPE_CHECKING:
     from otel_lint.checks import CheckSettings
@@ -55,5 +56,5 @@ def cached_results(
             continue
         result = load(entry_path(target.label, codes, settings, data))
         if result is not None:
-            found[target.label] = result
+            found[target.label] = replace(result, source_digest=content_digest(data))
     return found

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import InvalidStateError, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from otel_lint.cache import results as result_cache
@@ -25,6 +25,7 @@ from otel_lint.engine.analysis import analyze_text, apply_suppressions
 from otel_lint.engine.limits import Deadline, OutOfTime, allowance, time_limit
 from otel_lint.engine.results import (
     FileResult,
+    content_digest,
     unreadable,
 )
 from otel_lint.project.discovery import Target
@@ -73,8 +74,8 @@ def check_file(job: Job) -> FileResult:
                 entry = result_cache.entry_path(job.target.label, job.codes, job.settings, data)
                 cached = result_cache.load(entry)
                 if cached is not None:
-                    return cached
-            result = _check_bytes(job, data, deadline)
+                    return replace(cached, source_digest=content_digest(data))
+            result = replace(_check_bytes(job, data, deadline), source_digest=content_digest(data))
     except OutOfTime as late:
         # Not cached: the next run, on a less busy machine or with a larger limit, may finish.
         reason = (
