@@ -51,7 +51,7 @@ def cached_results(
     found: dict[str, FileResult] = {}
     for target in targets:
         try:
-            data = target.path.read_bytes()
+            data = target.data if target.data is not None else target.path.read_bytes()
         except OSError:
             continue
         result = load(entry_path(target.label, codes, settings, data))

@@ -66,7 +66,9 @@ def check_file(job: Job) -> FileResult:
     try:
         with time_limit(_allowed(job)) as deadline:
             try:
-                data = read_regular_file(job.target.path)
+                data = job.target.data
+                if data is None:
+                    data = read_regular_file(job.target.path)
             except OSError as error:
                 reason = error.strerror or str(error)
                 return FileResult(label, findings=(unreadable(label, reason),))
@@ -92,7 +94,9 @@ def _allowed(job: Job) -> float | None:
     if job.time_limit is None:
         return None
     try:
-        size = job.target.path.stat().st_size
+        size = (
+            len(job.target.data) if job.target.data is not None else job.target.path.stat().st_size
+        )
     except OSError:
         size = 0  # reading it will say what is wrong
     return allowance(job.time_limit, size)
