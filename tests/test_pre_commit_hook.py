@@ -85,10 +85,11 @@ def _head() -> str:
     ).stdout.strip()
 
 
-def _as_here(snippet: str) -> str:
+def _as_here(snippet: str, url: str | None = None) -> str:
     """The README's text with its placeholders filled as a user fills them: this repository
-    (a local clone stands for its URL, which the test cannot reach) at its HEAD commit."""
-    return snippet.replace("https://github.com/otel-lint/otel-lint", REPOSITORY.as_uri()).replace(
+    (its folder stands for its URL, which the test cannot reach) at its HEAD commit."""
+    here = url or REPOSITORY.as_uri()
+    return snippet.replace("https://github.com/otel-lint/otel-lint", here).replace(
         "COMMIT", _head()
     )
 
@@ -142,7 +143,8 @@ def test_the_readme_ci_install_line_installs_a_working_linter(tmp_path: Path) ->
         for command in _readme_block("gate:install").splitlines()
         if command.startswith("- run: pip install")
     ]
-    requirement = _as_here(line).split('"')[1]
+    # pip's requirement parser wants a host in a file URL.
+    requirement = _as_here(line, f"file://localhost{REPOSITORY.as_posix()}").split('"')[1]
     assert "@ git+" in requirement
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
     python = tmp_path / "venv" / "bin" / "python"
