@@ -158,7 +158,7 @@ def test_metric_definition(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("unit", "kind", "suggestion"),
     [
-        ("milliseconds", IssueKind.UNIT_NOT_UCUM, "ms"),
+        ("milliseconds", IssueKind.UNIT_NOT_UCUM, "s"),
         ("seconds", IssueKind.UNIT_NOT_UCUM, "s"),
         ("bytes", IssueKind.UNIT_NOT_UCUM, "By"),
         ("requests", IssueKind.UNIT_NOT_UCUM, "{request}"),

@@ -10,23 +10,29 @@ from __future__ import annotations
 # `rules` and a run answered from the cache start without loading the parser, pydantic or YAML.
 import argparse
 import contextlib
+import json
 import os
 import signal
 import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from otel_lint.findings import Severity
 from otel_lint.output.formats import FORMATS, MACHINE_FORMATS
 from otel_lint.output.formats.escapes import printable
 
 if TYPE_CHECKING:
+    from otel_lint.findings import Finding
     from otel_lint.output.formats.text import SourceLines
-    from otel_lint.runner import ProjectSettings, RunOutcome
+    from otel_lint.runner import ProjectSettings, RunOptions, RunOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Severities from the most serious; ``--fail-on`` takes one and counts those before it too.
+_LEVELS = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 
 
 class _Stopped(KeyboardInterrupt):
@@ -55,6 +61,10 @@ def _stopping_on_signals() -> Iterator[None]:
     finally:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
+
+
+class _UsageError(Exception):
+    """Options that do not go together; the message says which (exit 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="check files and directories")
-    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="files and directories (default: .); `-` reads the source from standard input",
+    )
     check.add_argument(
         "--select", type=_codes, help="codes or prefixes to enable (replaces the configured list)"
     )
@@ -116,7 +132,40 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when there are findings"
     )
-    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument(
+        "--stdin-filename",
+        type=Path,
+        metavar="PATH",
+        help="read the source from standard input and judge it as PATH (its configuration and "
+        "per-file-ignores apply); with --fix, print the fixed source",
+    )
+    check.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)",
+    )
+    check.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="list the fixes applied (with --fix) or available, per file and rule",
+    )
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: CODE` comment to every line with a finding, then report how many",
+    )
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only the number of findings of each rule (with [*] where fixable)",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=[level.value for level in _LEVELS],
+        default=None,
+        help="exit 1 only for findings at or above this severity (error > warning > info; "
+        "default: any finding)",
+    )
     check.add_argument(
         "--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)"
     )
@@ -179,7 +228,16 @@ def _colour(stream: object) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and bool(stream.isatty())
 
 
-def _source_line_reader() -> SourceLines:
+def _source_line_reader(
+    digests: dict[str, str] | None = None,
+    changed: set[str] | None = None,
+    sources: dict[str, bytes] | None = None,
+) -> SourceLines:
+    """Source lines for the code frames, read from each file only while it holds the bytes its
+    findings judged (``digests``): a file replaced since is named in ``changed`` and shows none.
+    A source not read from disk (standard input) is given in ``sources``.
+    """
+    from otel_lint.engine.results import content_digest
     from otel_lint.project.source import UnreadableSource, decode_source, source_lines
     from otel_lint.regular_files import read_regular_file
 
@@ -190,7 +248,14 @@ def _source_line_reader() -> SourceLines:
             cache[path] = None
             # Not a pipe or a device: reading one could block forever (an OTL000 names it).
             with contextlib.suppress(OSError, UnreadableSource):
-                cache[path] = source_lines(decode_source(read_regular_file(path)).text)
+                given = (sources or {}).get(path)
+                data = given if given is not None else read_regular_file(path)
+                expected = (digests or {}).get(path)
+                if expected is not None and content_digest(data) != expected:
+                    if changed is not None:
+                        changed.add(path)
+                    return None
+                cache[path] = source_lines(decode_source(data).text)
         lines = cache[path]
         if lines is None or not 1 <= line <= len(lines):
             return None
@@ -199,11 +264,32 @@ def _source_line_reader() -> SourceLines:
     return read
 
 
+def _stdin_path(arguments: argparse.Namespace) -> Path | None:
+    """The path standard input is judged as, or None when the paths are read from disk.
+
+    As in ruff: ``-`` among the paths, or ``--stdin-filename`` with no path, reads standard input.
+    """
+    dash = Path("-")
+    if dash not in arguments.paths and not (arguments.stdin_filename and not arguments.paths):
+        return None
+    if len(arguments.paths) > 1:
+        raise _UsageError("`-` (standard input) cannot be checked with other paths")
+    for option in ("add_noqa", "show_settings"):
+        if getattr(arguments, option):
+            flag = "--" + option.replace("_", "-")
+            raise _UsageError(f"{flag} cannot be used on standard input")
+    return arguments.stdin_filename or dash
+
+
 def _run_check(arguments: argparse.Namespace) -> int:
     from otel_lint.runner import RunOptions, run_lint, show_settings
 
+    if arguments.add_noqa and (arguments.fix or arguments.diff):
+        raise _UsageError("--add-noqa cannot be used with --fix or --diff")
+    stdin_path = _stdin_path(arguments)
+    paths = [stdin_path] if stdin_path is not None else arguments.paths or [Path(".")]
     options = RunOptions(
-        paths=tuple(arguments.paths),
+        paths=tuple(paths),
         select=tuple(arguments.select) if arguments.select else None,
         ignore=tuple(arguments.ignore),
         extend_select=tuple(arguments.extend_select),
@@ -217,13 +303,21 @@ def _run_check(arguments: argparse.Namespace) -> int:
         follow_symlinks=arguments.follow_symlinks,
         file_time_limit=arguments.file_time_limit,
         preview=arguments.preview,
+        diff=arguments.diff,
+        stdin=sys.stdin.buffer.read() if stdin_path is not None else None,
     )
     if arguments.show_settings:
         print(_settings_text(show_settings(options)))
         return EXIT_CLEAN
+    if arguments.add_noqa:
+        return _run_add_noqa(options)
     outcome = run_lint(options)
     for note in outcome.notes:
         _tell(f"otel-lint: warning: {note}")
+    if arguments.diff:
+        return _show_diff(arguments, outcome)
+    if options.stdin is not None and arguments.fix:
+        return _fix_stdin(arguments, outcome)
     for fixed in outcome.fixed:
         noun = "fix" if fixed.fixes == 1 else "fixes"
         _tell(f"Fixed {fixed.path}: {fixed.fixes} {noun} applied")
@@ -234,14 +328,11 @@ def _run_check(arguments: argparse.Namespace) -> int:
         )
     if outcome.baseline_written is not None:
         _tell(f"Wrote {outcome.baseline_written} findings to {arguments.write_baseline}")
-    if outcome.unwritten:
-        code = EXIT_ERROR
-    elif arguments.exit_zero or arguments.write_baseline is not None:
-        code = EXIT_CLEAN
-    else:
-        code = EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+    code = _exit_code(arguments, outcome)
     try:
         _show(arguments, outcome)
+        if arguments.show_fixes:
+            _show_fixes(arguments, outcome)
     except BrokenPipeError:
         # The reader stopped reading (``| head -1``): the findings stand, and so does the exit
         # code a ``pipefail`` step depends on. Python's flush at exit must not fail again.
@@ -250,25 +341,197 @@ def _run_check(arguments: argparse.Namespace) -> int:
     return code
 
 
+def _run_add_noqa(options: RunOptions) -> int:
+    """``--add-noqa``: every finding's line gets a ``# noqa`` for its code, as ruff adds them;
+    exit 0 when every one was added, 1 when a line could hold none, 2 when a file was not
+    written."""
+    from otel_lint.output.noqa import add_noqa_to_files
+    from otel_lint.runner import run_lint
+
+    outcome = run_lint(options)
+    done = add_noqa_to_files(outcome.findings, outcome.source_digests)
+    for path, line, reason in done.refused:
+        _tell(f"otel-lint: warning: {path}:{line}: no `# noqa` added: {reason}")
+    for path, reason in done.unwritten:
+        _tell(f"otel-lint: error: could not add `# noqa` to {path}: {reason}; it is unchanged")
+    _tell(f"Added {done.added} noqa directive{'' if done.added == 1 else 's'}.")
+    if done.unwritten:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if done.refused else EXIT_CLEAN
+
+
+def _exit_code(arguments: argparse.Namespace, outcome: RunOutcome) -> int:
+    if outcome.unwritten:
+        return EXIT_ERROR
+    if arguments.exit_zero or arguments.write_baseline is not None:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if _failing(outcome.findings, arguments.fail_on) else EXIT_CLEAN
+
+
+def _show_diff(arguments: argparse.Namespace, outcome: RunOutcome) -> int:
+    """``--diff``: each file's fixes as a unified diff on stdout, nothing written, as ruff does;
+    exit 1 when there is a fix (0 with ``--exit-zero``), 2 when one could not be worked out."""
+    import difflib
+
+    fixes = 0
+    for plan in outcome.plans:
+        old = [line.rstrip("\r\n") for line in plan.old_text.splitlines(keepends=True)]
+        new = [line.rstrip("\r\n") for line in plan.new_text.splitlines(keepends=True)]
+        label = printable(plan.label)
+        for line in difflib.unified_diff(old, new, label, label, lineterm=""):
+            print(printable(line))
+        print()
+        fixes += plan.fixes
+    for unwritten in outcome.unwritten:
+        _tell(f"otel-lint: error: cannot fix {unwritten.path}: {unwritten.reason}")
+    sys.stdout.flush()
+    if fixes:
+        _tell(f"Would fix {fixes} finding{'' if fixes == 1 else 's'}.")
+    else:
+        _tell("No findings would be fixed.")
+    if outcome.unwritten:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if fixes and not arguments.exit_zero else EXIT_CLEAN
+
+
+def _fix_stdin(arguments: argparse.Namespace, outcome: RunOutcome) -> int:
+    """``--fix`` of standard input, as ruff: the fixed source on stdout (the source unchanged when
+    nothing was fixed), the findings left on stderr."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    source = next(iter(outcome.sources.values()), b"")
+    if buffer is None:  # a stream replaced by text only (a test's capture)
+        sys.stdout.write(source.decode("utf-8", "surrogateescape"))
+    else:
+        sys.stdout.flush()
+        buffer.write(source)
+        buffer.flush()
+    with contextlib.redirect_stdout(sys.stderr):
+        _show(arguments, outcome)
+        if arguments.show_fixes:
+            _show_fixes(arguments, outcome)
+    for unwritten in outcome.unwritten:
+        _tell(f"otel-lint: error: cannot fix {unwritten.path}: {unwritten.reason}")
+    return _exit_code(arguments, outcome)
+
+
+def _show_fixes(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
+    """``--show-fixes``: the fixes applied (``--fix``) or available, per file and rule, as ruff
+    lists them; on stdout under text output, on stderr under a format a program reads."""
+    per_file: dict[str, Counter[tuple[str, str]]] = {}
+    if arguments.fix:
+        for fixed in outcome.fixed:
+            per_file.setdefault(fixed.path, Counter()).update(dict(fixed.by_rule))
+    else:
+        for finding in outcome.findings:
+            if finding.fix is not None:
+                per_file.setdefault(finding.path, Counter())[finding.code, finding.name] += 1
+    total = sum(sum(counts.values()) for counts in per_file.values())
+    noun = "finding" if total == 1 else "findings"
+    if arguments.fix:
+        lines = [f"Fixed {total} {noun}:" if total else "No findings were fixed."]
+    else:
+        lines = [f"{total} {noun} fixable with `otel-lint check --fix`:" if total else ""]
+    for path in sorted(per_file):
+        lines.append(f"- {printable(path)}:")
+        for (code, name), count in sorted(per_file[path].items()):
+            lines.append(f"    {count} x {code} ({printable(name)})")
+    text = "\n".join(line for line in lines if line)
+    if text:
+        print(text, file=sys.stdout if arguments.output_format == "text" else sys.stderr)
+
+
+def _failing(findings: Sequence[Finding], fail_on: str | None) -> bool:
+    """Whether the findings fail the run: any, or with ``--fail-on``, one at or above it."""
+    if fail_on is None:
+        return bool(findings)
+    threshold = _LEVELS.index(Severity(fail_on))
+    return any(_LEVELS.index(finding.severity) <= threshold for finding in findings)
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """One row of ``--statistics``: a rule, how many findings, how many of them are fixable."""
+
+    code: str
+    name: str
+    count: int
+    fixable_count: int
+
+
+def rule_counts(findings: Sequence[Finding]) -> list[RuleCount]:
+    """Findings counted per rule, the most frequent first (then by code), as ruff sorts them."""
+    counts = Counter((f.code, f.name) for f in findings)
+    fixable = Counter((f.code, f.name) for f in findings if f.fix is not None)
+    rows = [RuleCount(code, name, n, fixable[code, name]) for (code, name), n in counts.items()]
+    return sorted(rows, key=lambda row: (-row.count, row.code, row.name))
+
+
+def statistics_text(findings: Sequence[Finding]) -> str:
+    """The ``--statistics`` table as ruff prints it: count, code, ``[*]`` or ``[ ]`` (when any
+    rule is fixable), name; then the total and the fix hint."""
+    rows = rule_counts(findings)
+    if not rows:
+        return "All checks passed!"
+    count_width = max(len(str(row.count)) for row in rows)
+    code_width = max(len(row.code) for row in rows)
+    any_fixable = any(row.fixable_count for row in rows)
+    lines = []
+    for row in rows:
+        mark = ("[*] " if row.fixable_count else "[ ] ") if any_fixable else ""
+        lines.append(
+            f"{row.count:>{count_width}}\t{row.code:<{code_width}}\t{mark}{printable(row.name)}"
+        )
+    total = sum(row.count for row in rows)
+    lines.append(f"Found {total} finding{'' if total == 1 else 's'}.")
+    if any_fixable:
+        lines.append("[*] fixable with `otel-lint check --fix`")
+    return "\n".join(lines)
+
+
+def statistics_json(findings: Sequence[Finding]) -> str:
+    """The ``--statistics`` table for a program (``--output-format json``), as ruff's keys."""
+    return json.dumps(
+        [
+            {
+                "code": row.code,
+                "name": row.name,
+                "count": row.count,
+                "fixable": row.fixable_count > 0,
+                "fixable_count": row.fixable_count,
+            }
+            for row in rule_counts(findings)
+        ],
+        indent=2,
+        ensure_ascii=True,
+    )
+
+
 def _show(arguments: argparse.Namespace, outcome: RunOutcome) -> None:
     from otel_lint.output.formats import FORMATS
 
+    if arguments.statistics:
+        # As ruff: the table instead of the findings, as JSON when JSON is asked for.
+        if arguments.output_format == "json":
+            _write_utf8(statistics_json(outcome.findings) + "\n")
+        else:
+            print(statistics_text(outcome.findings))
+        sys.stdout.flush()
+        if outcome.baselined:
+            _tell(f"({outcome.baselined} findings hidden by the baseline)")
+        return
     render = FORMATS[arguments.output_format]
     rules = lambda: outcome.rules  # noqa: E731 - read only by formats that describe the rules
-    output = render(outcome.findings, rules, _source_line_reader(), _colour(sys.stdout))
+    changed: set[str] = set()
+    reader = _source_line_reader(outcome.source_digests, changed, outcome.sources)
+    output = render(outcome.findings, rules, reader, _colour(sys.stdout))
     if output:
         if arguments.output_format in MACHINE_FORMATS:
             _write_utf8(output + "\n")
         else:
             print(output)
-    if arguments.statistics:
-        counts = Counter((f.code, f.name) for f in outcome.findings)
-        for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            print(
-                f"{count:>5}\t{code}\t{name}",
-                file=sys.stderr if arguments.output_format != "text" else sys.stdout,
-            )
     sys.stdout.flush()
+    for path in sorted(changed):
+        _tell(f"otel-lint: warning: {path} changed after it was checked; its lines are not shown")
     if outcome.baselined:
         _tell(f"({outcome.baselined} findings hidden by the baseline)")
 
@@ -434,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "clean":
             return _run_clean()
         return _run_rule(arguments.code)
-    except (ConfigError, BaselineError, RuleFileError) as error:
+    except (ConfigError, BaselineError, RuleFileError, _UsageError) as error:
         for line in str(error).splitlines() or [""]:
             _tell(f"otel-lint: error: {line}")
         return EXIT_ERROR

@@ -27,10 +27,11 @@ from otel_lint.output.baseline import new_findings, read_baseline, write_baselin
 from otel_lint.project.context import context_facts, facts_by_file
 from otel_lint.project.discovery import Discovered, Target, discover, relative_path
 from otel_lint.project.facts import APPLICATION_SIGN, LIBRARY_SIGN, PACKAGED, holds
+from otel_lint.regular_files import read_regular_file
 
 if TYPE_CHECKING:
     from otel_lint.catalogue.model import Rule
-    from otel_lint.output.fixes import FixedFile, UnwrittenFix
+    from otel_lint.output.fixes import FixedFile, FixPlan, UnwrittenFix
 
 # The engine (parser, rule models, checks) and the fixer are imported where a file must be
 # checked or fixed: a run that the results cache answers whole needs neither.
@@ -56,6 +57,11 @@ class RunOptions:
     file_time_limit: float | None = None
     #: Run the rules in preview too (None: as the configuration says).
     preview: bool | None = None
+    #: Work out the fixes without writing them (``--diff``): ``RunOutcome.plans`` holds them.
+    diff: bool = False
+    #: The source read from standard input, judged as the one path in ``paths`` (which need not
+    #: exist): that path's configuration and per-file ignores apply, and nothing is written.
+    stdin: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,14 @@ class RunOutcome:
     facts: frozenset[str] = field(default_factory=frozenset)
     #: Things the user should know that are not findings (a selected rule that did not run).
     notes: tuple[str, ...] = ()
+    #: The digest of the bytes each file's findings judged, by label: a source line is shown
+    #: under a finding only from those bytes.
+    source_digests: dict[str, str] = field(default_factory=dict)
+    #: The fixes worked out and not written (``--diff``, or ``--fix`` of standard input).
+    plans: tuple[FixPlan, ...] = ()
+    #: Sources judged that are not read from disk (standard input, fixed after ``--fix``), by
+    #: label: the lines shown under their findings, and what ``--fix`` of standard input prints.
+    sources: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -192,25 +206,25 @@ def _postprocess(
     return kept
 
 
-def _fix_files(
+def _fix_plans(
     findings: Sequence[Finding],
     targets: Sequence[Target],
     codes: Sequence[str],
     check_settings: CheckSettings,
     facts_of: dict[str, frozenset[str]],
-) -> tuple[tuple[FixedFile, ...], tuple[UnwrittenFix, ...]]:
-    """The files fixed, and those whose fixes could not be written."""
+) -> list[FixPlan | UnwrittenFix]:
+    """The fixes of each file with a fixable finding, worked out and not written."""
     # Here, not at the top: a run with nothing to fix never imports the parser or the rules.
     from otel_lint.cache.rules import engine_rules
     from otel_lint.conventions.registry import load_registry
     from otel_lint.engine import analysis as engine
-    from otel_lint.output.fixes import FixedFile, fix_file
+    from otel_lint.output.fixes import plan_fix
 
     registry = load_registry()
     rules = [rule for rule in engine_rules() if rule.code in codes]
     by_label = {t.label: t for t in targets}
     fixable = sorted({f.path for f in findings if f.fix is not None})
-    done: list[FixedFile | UnwrittenFix] = []
+    done: list[FixPlan | UnwrittenFix] = []
     for label in fixable:
         target = by_label.get(label)
         if target is None:
@@ -223,11 +237,10 @@ def _fix_files(
             )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 
-        outcome = fix_file(label, target.path, lint)
+        outcome = plan_fix(label, target.path, lint, target.data)
         if outcome is not None:
             done.append(outcome)
-    fixed = tuple(outcome for outcome in done if isinstance(outcome, FixedFile))
-    return fixed, tuple(outcome for outcome in done if not isinstance(outcome, FixedFile))
+    return done
 
 
 #: What makes a folder a project's own: its facts (instrumentations, bridges, deployment files)
@@ -318,10 +331,42 @@ def _check(
 
         fresh = check_files(missing, codes, settings, options.jobs, options.use_cache, time_limit)
         cached.update((result.label, result) for result in fresh)
+    changed = [t for t in targets if not _still_holds(t, cached[t.label])]
+    if changed:
+        # Replaced while it was checked: its findings would be shown under another file's lines.
+        # Checked once more; a file that changes again is an OTL000, not old findings.
+        from otel_lint.engine.workers import check_files
+
+        again = check_files(changed, codes, settings, options.jobs, options.use_cache, time_limit)
+        for target, result in zip(changed, again, strict=True):
+            cached[target.label] = (
+                result
+                if _still_holds(target, result)
+                else results.FileResult(
+                    target.label,
+                    findings=(
+                        results.unreadable(
+                            target.label, "it changed while it was being checked; run again"
+                        ),
+                    ),
+                )
+            )
     return [cached[target.label] for target in targets] + [
         results.FileResult(p.label, findings=(results.unreadable(p.label, p.reason),))
         for p in found.problems
     ]
+
+
+def _still_holds(target: Target, result: results.FileResult) -> bool:
+    """Whether the file still holds the bytes its result judged (a result without findings, or
+    of a file that could not be read, has nothing to show under the file's lines)."""
+    if not result.source_digest or not result.findings or target.data is not None:
+        return True
+    try:
+        data = read_regular_file(target.path)
+    except OSError:
+        return False
+    return results.content_digest(data) == result.source_digest
 
 
 @dataclass(frozen=True)
@@ -421,6 +466,8 @@ def run_lint(options: RunOptions) -> RunOutcome:
         baselined=baselined,
         facts=frozenset().union(*(outcome.facts for outcome in outcomes)),
         notes=tuple(dict.fromkeys(note for outcome in outcomes for note in outcome.notes)),
+        source_digests={k: v for outcome in outcomes for k, v in outcome.source_digests.items()},
+        plans=tuple(plan for outcome in outcomes for plan in outcome.plans),
     )
 
 
@@ -461,7 +508,14 @@ def _lint(options: RunOptions) -> RunOutcome:
     )
     # Read first: a bad baseline is an error before any file is checked.
     baseline = read_baseline(options.baseline) if options.baseline else None
-    found = discover(options.paths, settings.exclude, root, follow_symlinks=follow)
+    if options.stdin is not None:
+        # Judged as the path named, whether or not it exists or is excluded (as ruff does
+        # without --force-exclude): an editor asks about the buffer it holds.
+        (named,) = options.paths
+        label = named.as_posix()
+        found = Discovered((Target(label, named, data=options.stdin),), ())
+    else:
+        found = discover(options.paths, settings.exclude, root, follow_symlinks=follow)
     targets = found.targets
 
     limit = (
@@ -497,14 +551,31 @@ def _lint(options: RunOptions) -> RunOutcome:
 
     fixed: tuple[FixedFile, ...] = ()
     unwritten: tuple[UnwrittenFix, ...] = ()
-    if options.fix and any(f.fix is not None for f in findings):
+    plans: tuple[FixPlan, ...] = ()
+    if (options.fix or options.diff) and any(f.fix is not None for f in findings):
+        from otel_lint.output.fixes import FixedFile, FixPlan, write_fix
+
         facts_of = {
             t.label: project_facts[folder] for folder, members in projects.items() for t in members
         }
-        fixed, unwritten = _fix_files(findings, targets, codes_run, check_settings, facts_of)
+        planned = _fix_plans(findings, targets, codes_run, check_settings, facts_of)
+        plans = tuple(plan for plan in planned if isinstance(plan, FixPlan))
+        unwritten = tuple(plan for plan in planned if not isinstance(plan, FixPlan))
+        if options.fix and options.stdin is not None and not options.diff:
+            # Standard input is never written anywhere: the fixed source is the output.
+            fixed = tuple(FixedFile(p.label, p.fixes, p.by_rule) for p in plans)
+            if plans:
+                found = Discovered((replace(targets[0], data=plans[0].after),), ())
+        elif options.fix and not options.diff:
+            writes = [write_fix(plan) for plan in plans]
+            fixed = tuple(w for w in writes if isinstance(w, FixedFile))
+            unwritten += tuple(w for w in writes if not isinstance(w, FixedFile))
+            plans = ()
         if fixed:
-            again = _check(found, codes_run, check_settings, options, time_limit)
-            resolved, project_facts = _resolve_by_project(again, targets, projects, context, unused)
+            checked = _check(found, codes_run, check_settings, options, time_limit)
+            resolved, project_facts = _resolve_by_project(
+                checked, targets, projects, context, unused
+            )
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     written, baselined, findings = _apply_baseline(options, findings, baseline)
@@ -519,4 +590,7 @@ def _lint(options: RunOptions) -> RunOutcome:
         baselined=baselined,
         facts=resolved.facts,
         notes=preview_notes(select, held_back),
+        source_digests={r.label: r.source_digest for r in checked if r.source_digest},
+        plans=plans,
+        sources={t.label: t.data for t in found.targets if t.data is not None},
     )

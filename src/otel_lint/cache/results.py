@@ -12,12 +12,13 @@ none; an entry that cannot be read is ignored and rebuilt.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from otel_lint.cache.keys import key_of
 from otel_lint.cache.store import cache_directory, read_value, write_value
-from otel_lint.engine.results import FileResult
+from otel_lint.engine.results import FileResult, content_digest
 
 if TYPE_CHECKING:
     from otel_lint.checks import CheckSettings
@@ -50,10 +51,10 @@ def cached_results(
     found: dict[str, FileResult] = {}
     for target in targets:
         try:
-            data = target.path.read_bytes()
+            data = target.data if target.data is not None else target.path.read_bytes()
         except OSError:
             continue
         result = load(entry_path(target.label, codes, settings, data))
         if result is not None:
-            found[target.label] = result
+            found[target.label] = replace(result, source_digest=content_digest(data))
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -59,10 +60,29 @@ def is_well_formed(name: str) -> bool:
     return _WELL_FORMED.match(name) is not None
 
 
+#: Latin letters that Unicode does not decompose into an ASCII letter and a mark.
+_LATIN_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
+)
+
+
+def _ascii_letters(text: str) -> str | None:
+    """``text`` with accents dropped (``café`` -> ``cafe``), or None if a letter has no ASCII
+    spelling: dropping the letters of ``用户`` would advise a different word."""
+    plain = unicodedata.normalize("NFKD", text.translate(_LATIN_LETTERS))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    if any(not c.isascii() and c.isalnum() for c in plain):
+        return None
+    return plain
+
+
 def well_formed_suggestion(name: str) -> str | None:
-    """The closest well-formed spelling of ``name`` (``userId`` -> ``user_id``), or None."""
+    """The closest well-formed spelling of ``name`` (``cartSize`` -> ``cart_size``), or None."""
     text = _CAMEL_BOUNDARY.sub("_", name.strip()).lower()
-    text = re.sub(r"[\s\-/:]+", "_", text)
+    ascii_text = _ascii_letters(text)
+    if ascii_text is None:
+        return None
+    text = re.sub(r"[\s\-/:]+", "_", ascii_text)
     text = re.sub(r"[^a-z0-9._]", "", text)
     text = re.sub(r"\.{2,}", ".", text)
     text = re.sub(r"_{2,}", "_", text)
@@ -75,7 +95,10 @@ def well_formed_suggestion(name: str) -> str | None:
 def check_well_formed(name: str) -> NameIssue | None:
     if is_well_formed(name):
         return None
-    suggestion = well_formed_suggestion(name)
+    return _malformed(name, well_formed_suggestion(name))
+
+
+def _malformed(name: str, suggestion: str | None) -> NameIssue:
     hint = f"; use `{suggestion}`" if suggestion else ""
     return NameIssue(
         IssueKind.MALFORMED,
@@ -192,6 +215,19 @@ def _deprecated(kind: IssueKind, name: str, noun: str, deprecation: Deprecation)
     )
 
 
+def _advise_convention_key(malformed: NameIssue, registry: Registry) -> NameIssue:
+    """A malformed key whose well-formed spelling is a near miss of a convention key is advised
+    that key (``userId`` -> ``user.id``, not ``user_id``, which OTL303 would flag next)."""
+    suggestion = malformed.suggestion
+    if suggestion is None:
+        return malformed
+    if registry.is_known_attribute(suggestion):
+        close = _current_name(registry, suggestion)
+    else:
+        close = near_miss(suggestion, registry) or near_miss(malformed.name, registry)
+    return malformed if close is None or close == suggestion else _malformed(malformed.name, close)
+
+
 def check_attribute_key(
     key: str, registry: Registry, own_namespaces: Iterable[str] = ()
 ) -> list[NameIssue]:
@@ -205,7 +241,7 @@ def check_attribute_key(
     issues: list[NameIssue] = []
     malformed = check_well_formed(key)
     if malformed is not None:
-        issues.append(malformed)
+        issues.append(_advise_convention_key(malformed, registry))
     if is_reserved(key):
         issues.append(
             NameIssue(
@@ -328,6 +364,11 @@ def check_metric_name(name: str, registry: Registry) -> list[NameIssue]:
                 trimmed,
             )
         )
+        normal = trimmed
+    if malformed is not None and malformed.suggestion not in (None, normal):
+        # One name to rename to: the well-formed spelling without the suffix the next issue
+        # names, not ``cache_hits_total`` that the suffix check would flag in turn.
+        issues[0] = _malformed(name, normal)
     if name in registry.attributes:
         issues.append(
             NameIssue(
@@ -495,7 +536,12 @@ def check_unit(
             plural = _plural_annotations(suggestion)
             if plural:
                 suggestion = plural[0][1]
+        if suggestion in _DURATION_ATOMS:
+            # ``ms`` would be flagged next: OpenTelemetry durations are in seconds.
+            suggestion = "s"
         hint = f'; use "{suggestion}"' if suggestion else ""
+        if suggestion == "s" and unit.lower() not in ("s", "second", "seconds", "sec", "secs"):
+            hint += " and record seconds (OpenTelemetry durations are in seconds)"
         return [
             NameIssue(
                 IssueKind.UNIT_NOT_UCUM,

@@ -349,7 +349,7 @@ def apply_suppressions(result: FileResult, text: str) -> FileResult:
     suppressed: list[tuple[Finding, Noqa | None]] = []
     for finding in result.findings:
         if finding.code != UNREADABLE and suppressions.suppresses(finding.code, finding.line):
-            suppressed.append((finding, suppressions.by_line.get(finding.line)))
+            suppressed.append((finding, suppressions.noqa_for(finding.line)))
         else:
             kept.append(finding)
     return replace(

@@ -28,6 +28,14 @@ class FileResult:
     suppressed: tuple[tuple[Finding, Noqa | None], ...] = ()
     noqa: tuple[Noqa, ...] = ()
     facts: frozenset[str] = frozenset()
+    #: ``content_digest`` of the bytes judged: the run confirms the file still holds them before
+    #: its findings are shown under the file's lines ("" for a file that could not be read).
+    source_digest: str = ""
+
+
+def content_digest(data: bytes) -> str:
+    """Which bytes a result judged: a file replaced meanwhile has another digest."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import InvalidStateError, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from otel_lint.cache import results as result_cache
@@ -25,6 +25,7 @@ from otel_lint.engine.analysis import analyze_text, apply_suppressions
 from otel_lint.engine.limits import Deadline, OutOfTime, allowance, time_limit
 from otel_lint.engine.results import (
     FileResult,
+    content_digest,
     unreadable,
 )
 from otel_lint.project.discovery import Target
@@ -65,7 +66,9 @@ def check_file(job: Job) -> FileResult:
     try:
         with time_limit(_allowed(job)) as deadline:
             try:
-                data = read_regular_file(job.target.path)
+                data = job.target.data
+                if data is None:
+                    data = read_regular_file(job.target.path)
             except OSError as error:
                 reason = error.strerror or str(error)
                 return FileResult(label, findings=(unreadable(label, reason),))
@@ -73,8 +76,8 @@ def check_file(job: Job) -> FileResult:
                 entry = result_cache.entry_path(job.target.label, job.codes, job.settings, data)
                 cached = result_cache.load(entry)
                 if cached is not None:
-                    return cached
-            result = _check_bytes(job, data, deadline)
+                    return replace(cached, source_digest=content_digest(data))
+            result = replace(_check_bytes(job, data, deadline), source_digest=content_digest(data))
     except OutOfTime as late:
         # Not cached: the next run, on a less busy machine or with a larger limit, may finish.
         reason = (
@@ -91,7 +94,9 @@ def _allowed(job: Job) -> float | None:
     if job.time_limit is None:
         return None
     try:
-        size = job.target.path.stat().st_size
+        size = (
+            len(job.target.data) if job.target.data is not None else job.target.path.stat().st_size
+        )
     except OSError:
         size = 0  # reading it will say what is wrong
     return allowance(job.time_limit, size)

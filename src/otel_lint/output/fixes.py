@@ -8,8 +8,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import FileIO
 from pathlib import Path
 
@@ -25,12 +26,29 @@ from otel_lint.regular_files import read_regular_file
 class FixOutcome:
     text: str
     applied: int
+    #: How many of the applied fixes each rule gave: ``((code, name), count)``, by code.
+    by_rule: tuple[tuple[tuple[str, str], int], ...] = ()
 
 
 @dataclass(frozen=True)
 class FixedFile:
     path: str
     fixes: int
+    by_rule: tuple[tuple[tuple[str, str], int], ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """The fixes one file would get: its bytes now and the bytes it would hold (nothing written)."""
+
+    label: str
+    path: Path
+    before: bytes
+    after: bytes
+    old_text: str
+    new_text: str
+    fixes: int
+    by_rule: tuple[tuple[tuple[str, str], int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,47 +111,54 @@ def fix_until_stable(
         return parses(candidate) and (not strict or _compiles(candidate))
 
     total = 0
+    rules: Counter[tuple[str, str]] = Counter()
     for _ in range(rounds):
-        fixes = [f.fix for f in lint(text) if f.fix is not None]
+        found = [f for f in lint(text) if f.fix is not None]
+        rule_of = {f.fix: (f.code, f.name) for f in found if f.fix is not None}
+        fixes = list(rule_of)
         if not fixes:
             break
-        outcome = apply_fixes(text, fixes)
+        chosen = _non_overlapping(fixes)
+        outcome = apply_fixes(text, chosen)
         if outcome.text == text:
             break
         if not sound(outcome.text):
-            outcome = _one_by_one(text, fixes, sound)
+            chosen = _one_by_one(text, fixes, sound)
+            outcome = apply_fixes(text, chosen)
             if not outcome.applied:
                 break
         text, total = outcome.text, total + outcome.applied
-    return FixOutcome(text, total)
+        rules.update(rule_of[fix] for fix in chosen)
+    return FixOutcome(text, total, tuple(sorted(rules.items())))
 
 
-def _one_by_one(text: str, fixes: Iterable[Fix], sound: Callable[[str], bool]) -> FixOutcome:
-    """The fixes that each leave the text sound, applied right to left (earlier offsets hold)."""
-    applied = 0
+def _one_by_one(text: str, fixes: Iterable[Fix], sound: Callable[[str], bool]) -> list[Fix]:
+    """The fixes that each leave the text sound, tried right to left (earlier offsets hold)."""
+    kept = []
     for fix in reversed(_non_overlapping(fixes)):
         candidate = _apply(text, fix)
         if candidate != text and sound(candidate):
-            text, applied = candidate, applied + 1
-    return FixOutcome(text, applied)
+            text = candidate
+            kept.append(fix)
+    return kept
 
 
 class _ChangedMeanwhile(Exception):
     """The file no longer holds the bytes the fixes were computed from."""
 
 
-def fix_file(
-    label: str, path: Path, lint: Callable[[str], list[Finding]]
-) -> FixedFile | UnwrittenFix | None:
-    """Fix one file in place; None when there is nothing to fix or it can no longer be read.
+def plan_fix(
+    label: str, path: Path, lint: Callable[[str], list[Finding]], data: bytes | None = None
+) -> FixPlan | UnwrittenFix | None:
+    """The fixes of one file (read from ``path`` unless its ``data`` is given), not written;
+    None when there is nothing to fix or the file can no longer be read.
 
     The fixed text is encoded as the file was (its coding cookie's encoding, its BOM; line endings
-    are never touched) and replaces the file atomically, so the file holds either its old bytes or
-    the new ones, whatever happens meanwhile. A file with other hard links is written in place
-    instead, and its old bytes are written back if that fails.
+    are never touched).
     """
     try:
-        data = read_regular_file(path)
+        if data is None:
+            data = read_regular_file(path)
         source = decode_source(data)
     except (OSError, UnreadableSource):
         return None  # it went away or changed into something else since it was checked
@@ -141,14 +166,36 @@ def fix_file(
     if not outcome.applied or outcome.text == source.text:
         return None
     try:
-        _replace(path, data, encode_source(outcome.text, source))
-    except _ChangedMeanwhile:
-        return UnwrittenFix(label, "the file changed while it was being fixed")
+        after = encode_source(outcome.text, source)
     except UnicodeEncodeError as error:
         return UnwrittenFix(label, f"the fixed text cannot be written as {error.encoding}")
+    return FixPlan(
+        label, path, data, after, source.text, outcome.text, outcome.applied, outcome.by_rule
+    )
+
+
+def write_fix(plan: FixPlan) -> FixedFile | UnwrittenFix:
+    """Write a planned fix over its file, which must still hold the bytes it was planned from.
+
+    The file is replaced atomically, so it holds either its old bytes or the new ones, whatever
+    happens meanwhile. A file with other hard links is written in place instead, and its old bytes
+    are written back if that fails.
+    """
+    try:
+        _replace(plan.path, plan.before, plan.after)
+    except _ChangedMeanwhile:
+        return UnwrittenFix(plan.label, "the file changed while it was being fixed")
     except OSError as error:
-        return UnwrittenFix(label, error.strerror or str(error))
-    return FixedFile(label, outcome.applied)
+        return UnwrittenFix(plan.label, error.strerror or str(error))
+    return FixedFile(plan.label, plan.fixes, plan.by_rule)
+
+
+def fix_file(
+    label: str, path: Path, lint: Callable[[str], list[Finding]]
+) -> FixedFile | UnwrittenFix | None:
+    """Fix one file in place; None when there is nothing to fix or it can no longer be read."""
+    plan = plan_fix(label, path, lint)
+    return write_fix(plan) if isinstance(plan, FixPlan) else plan
 
 
 def _replace(path: Path, expected: bytes, data: bytes) -> None:
