@@ -374,7 +374,8 @@ _NOT_HELPERS = frozenset(
 
 
 def _names(function: SgNode) -> list[str]:
-    """The names a function is used by: its own, and for a method its class's."""
+    """The name a function is used by: its own, or for a hook method (``__call__``, ``filter``)
+    its class's."""
     name = function.field("name")
     own = name.text() if name is not None else ""
     parent = function.parent()
@@ -384,12 +385,52 @@ def _names(function: SgNode) -> list[str]:
     if owner is None or owner.kind() != "class_definition":
         return [own]
     class_name = owner.field("name")
-    names = [] if own in _HOOK_METHODS else [own]
-    return names + ([class_name.text()] if class_name is not None else [])
+    if own in _HOOK_METHODS and class_name is not None:
+        return [class_name.text()]  # the instance is the processor or filter
+    return [own]
 
 
-def _callees(function: SgNode) -> set[str]:
-    """The bare names of the functions ``function`` calls (``helper`` for ``mod.helper()``)."""
+def _imported(root: SgNode) -> frozenset[str]:
+    """The names a file's imports bind (``helper`` for ``from app.ids import helper``, ``ids`` for
+    ``import app.ids as ids``, ``app`` for ``import app.ids``)."""
+    bound: set[str] = set()
+    for statement in root.find_all(
+        {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
+    ):
+        module = statement.field("module_name")
+        for name in statement.children():
+            if not name.is_named() or name == module:
+                continue
+            if name.kind() == "aliased_import":
+                alias = name.field("alias")
+                bound.add(alias.text() if alias is not None else "")
+            elif name.kind() == "dotted_name":
+                parts = name.text().split(".")
+                bound.add(parts[-1] if statement.kind() == "import_from_statement" else parts[0])
+    return frozenset(bound)
+
+
+def _callees(function: SgNode, imported: frozenset[str]) -> set[str]:
+    """The bare names of the functions ``function`` calls through an import (``helper`` for
+    ``helper()`` or ``ids.helper()``): a helper in another module of the project is imported."""
+    called: set[str] = set()
+    for call in function.find_all(kind="call"):
+        target = call.field("function")
+        head = target
+        while head is not None and head.kind() == "attribute":
+            head = head.field("object")
+        if head is None or head.kind() != "identifier" or head.text() not in imported:
+            continue
+        if target is not None and target.kind() == "attribute":
+            target = target.field("attribute")
+        if target is not None:
+            called.add(target.text())
+    return called - _NOT_HELPERS
+
+
+def _local_callees(function: SgNode) -> set[str]:
+    """The bare names of every function ``function`` calls (``helper`` for ``self.helper()``),
+    to follow the file's own helpers."""
     called: set[str] = set()
     for call in function.find_all(kind="call"):
         target = call.field("function")
@@ -397,7 +438,11 @@ def _callees(function: SgNode) -> set[str]:
             target = target.field("attribute")
         if target is not None and target.kind() == "identifier":
             called.add(target.text())
-    return called - _NOT_HELPERS
+    return called
+
+
+_ID_HELPER = re.compile(r"trace|span|otel|context|correlat|ids?$", re.IGNORECASE)
+_EVENT_DICT = re.compile(r"event|^_*ed$", re.IGNORECASE)
 
 
 def _is_log_hook(function: SgNode, names: list[str]) -> bool:
@@ -408,7 +453,7 @@ def _is_log_hook(function: SgNode, names: list[str]) -> bool:
     given = [p for p in given if p not in ("self", "cls")]
     own = function.field("name")
     return (
-        len(given) == 3
+        (len(given) == 3 and _EVENT_DICT.search(given[2]) is not None)
         or given == ["record"]
         or (own is not None and own.text() in _HOOK_METHODS and bool(names))
     )
@@ -421,6 +466,7 @@ def _id_copying_facts(root: SgNode) -> set[str]:
     (``span-reader:``), which write records without reading it (``record-writer:``), and whom the
     logging hooks and id helpers among them call (``span-call:``)."""
     functions = []
+    imported = _imported(root)
     for function in root.find_all(kind="function_definition"):
         body = function.text()
         if _WRITES_STDLIB_RECORD.search(body):
@@ -429,19 +475,19 @@ def _id_copying_facts(root: SgNode) -> set[str]:
             writes = "other"
         else:
             writes = ""
-        functions.append((function, _names(function), body, _callees(function), writes))
+        functions.append((function, _names(function), body, _local_callees(function), writes))
     readers = {
         name for _, names, body, _, _ in functions if _READS_SPAN.search(body) for name in names
     }
     grown = True
     while grown:  # through the file's own helpers, however deep
         grown = False
-        for _, names, _, callees, _ in functions:
-            if callees & readers and not readers.issuperset(names):
+        for _, names, _, local, _ in functions:
+            if local & readers and not readers.issuperset(names):
                 readers.update(names)
                 grown = True
     facts = {SPAN_READER + name for name in readers}
-    for function, names, body, callees, writes in functions:
+    for function, names, body, _, writes in functions:
         if readers.intersection(names):
             if writes == "stdlib":
                 facts.update((LOG_BRIDGE, STDLIB_LOG_BRIDGE, LOG_IDS_ON_RECORD))
@@ -450,8 +496,15 @@ def _id_copying_facts(root: SgNode) -> set[str]:
             continue
         if writes:
             facts.update(f"{RECORD_WRITER}{writes}:{name}" for name in names)
-        if writes or _is_log_hook(function, names) or _NAMES_IDS.search(body):
-            facts.update(f"{SPAN_CALL}{name}>{callee}" for name in names for callee in callees)
+        if writes or _is_log_hook(function, names):
+            callees = _callees(function, imported)
+        elif _NAMES_IDS.search(body):
+            # A helper between a hook and the span: only its calls of id-like names are kept
+            # (tracing code names trace_id everywhere; a project fact per call would be noise).
+            callees = {c for c in _callees(function, imported) if _ID_HELPER.search(c)}
+        else:
+            continue
+        facts.update(f"{SPAN_CALL}{name}>{callee}" for name in names for callee in callees)
     return facts
 
 
