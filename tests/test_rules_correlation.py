@@ -307,6 +307,21 @@ def test_a_processor_whose_helper_reads_no_span_is_no_bridge(tmp_path: Path) -> 
     assert "none of its processors adds the trace and span ids" in found[0].message
 
 
+def test_a_helper_imported_under_another_name_or_through_its_module_is_followed(
+    tmp_path: Path,
+) -> None:
+    setup = STRUCTLOG_SETUP.format(helper="ids").replace(
+        "from app.tracing import ids", "from app.tracing import otel_ids as ids"
+    )
+    files = {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN}
+    assert codes(lint_files(tmp_path, files)) == []
+    setup = STRUCTLOG_SETUP.format(helper="tracing.otel_ids").replace(
+        "from app.tracing import tracing.otel_ids", "from app import tracing"
+    )
+    files = {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN}
+    assert codes(lint_files(tmp_path, files)) == []
+
+
 def test_a_helper_two_calls_away_is_followed(tmp_path: Path) -> None:
     files = {
         "app/log_setup.py": STRUCTLOG_SETUP.format(helper="log_context"),

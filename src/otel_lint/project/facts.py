@@ -390,10 +390,11 @@ def _names(function: SgNode) -> list[str]:
     return [own]
 
 
-def _imported(root: SgNode) -> frozenset[str]:
-    """The names a file's imports bind (``helper`` for ``from app.ids import helper``, ``ids`` for
-    ``import app.ids as ids``, ``app`` for ``import app.ids``)."""
-    bound: set[str] = set()
+def _imported(root: SgNode) -> dict[str, str]:
+    """The names a file's imports bind, each with the name it stands for (``helper`` for ``from
+    app.ids import helper`` or ``... import helper as h``; ``ids`` for ``import app.ids as ids``;
+    ``app`` for ``import app.ids``)."""
+    bound: dict[str, str] = {}
     for statement in root.find_all(
         {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
     ):
@@ -401,30 +402,34 @@ def _imported(root: SgNode) -> frozenset[str]:
         for name in statement.children():
             if not name.is_named() or name == module:
                 continue
-            if name.kind() == "aliased_import":
-                alias = name.field("alias")
-                bound.add(alias.text() if alias is not None else "")
-            elif name.kind() == "dotted_name":
-                parts = name.text().split(".")
-                bound.add(parts[-1] if statement.kind() == "import_from_statement" else parts[0])
-    return frozenset(bound)
+            original = name.field("name") if name.kind() == "aliased_import" else name
+            alias = name.field("alias") if name.kind() == "aliased_import" else None
+            if original is None or original.kind() != "dotted_name":
+                continue
+            parts = original.text().split(".")
+            named = parts[-1] if statement.kind() == "import_from_statement" else parts[0]
+            bound[alias.text() if alias is not None else named] = named
+    return bound
 
 
-def _callees(function: SgNode, imported: frozenset[str]) -> set[str]:
+def _callees(function: SgNode, imported: dict[str, str]) -> set[str]:
     """The bare names of the functions ``function`` calls through an import (``helper`` for
-    ``helper()`` or ``ids.helper()``): a helper in another module of the project is imported."""
+    ``helper()``, ``h()`` after ``import helper as h``, or ``ids.helper()``): a helper in another
+    module of the project is imported."""
     called: set[str] = set()
     for call in function.find_all(kind="call"):
         target = call.field("function")
-        head = target
+        if target is None:
+            continue
+        if target.kind() == "identifier" and target.text() in imported:
+            called.add(imported[target.text()])
+            continue
+        head: SgNode | None = target
         while head is not None and head.kind() == "attribute":
             head = head.field("object")
-        if head is None or head.kind() != "identifier" or head.text() not in imported:
-            continue
-        if target is not None and target.kind() == "attribute":
-            target = target.field("attribute")
-        if target is not None:
-            called.add(target.text())
+        name = target.field("attribute") if target.kind() == "attribute" else None
+        if head is not None and head.kind() == "identifier" and head.text() in imported and name:
+            called.add(name.text())
     return called - _NOT_HELPERS
 
 
