@@ -9,7 +9,6 @@ absence (``!fact``); the engine keeps it only if the whole project's facts agree
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
 import re
 from collections.abc import Iterable
@@ -543,6 +542,9 @@ def is_library(present: set[str] | frozenset[str]) -> bool:
 def installed_logging_instrumentation() -> str | None:
     """The version of opentelemetry-instrumentation-logging installed beside the linter, read from
     its metadata (nothing is imported), for projects that pin none."""
+    # Here, not at the top: only a project that calls the instrumentor and pins no version asks.
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("opentelemetry-instrumentation-logging")
     except importlib.metadata.PackageNotFoundError:
