@@ -380,6 +380,34 @@ def test_a_filter_whose_helper_reads_the_span_puts_ids_on_records(tmp_path: Path
     assert codes(lint_files(tmp_path, files)) == [("OTL102", "app/log_setup.py")]
 
 
+def test_a_formatter_whose_helper_reads_the_span_bridges_without_record_fields(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app/log_setup.py": """
+            import logging
+
+            from app.tracing import otel_ids
+
+
+            class TraceFormatter(logging.Formatter):
+                def format(self, record):
+                    return f"{super().format(record)} trace_id={otel_ids()['trace_id']}"
+
+
+            handler = logging.StreamHandler()
+            handler.setFormatter(TraceFormatter("%(levelname)s %(message)s"))
+            logging.getLogger().addHandler(handler)
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    # The line carries the id; the record does not, so its format is no OTL102 either.
+    assert codes(lint_files(tmp_path, files)) == []
+    files["app/tracing.py"] = "def otel_ids():\n    return {'trace_id': 'none'}\n"
+    files["requirements.txt"] = "opentelemetry-sdk\n"
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
+
+
 def test_a_format_method_that_reads_the_span_does_not_make_every_format_call_a_helper() -> None:
     found = facts.python_facts(
         textwrap.dedent(

@@ -40,9 +40,9 @@ SPAN_READER = "span-reader:"
 #: ``span-call:NAME>CALLEE``: ``NAME`` (a logging hook, or a function that mentions trace or span
 #: ids) calls ``CALLEE``, defined in another file; joined with ``span-reader:`` at project level.
 SPAN_CALL = "span-call:"
-#: ``record-writer:stdlib:NAME`` / ``record-writer:other:NAME``: ``NAME`` writes into a stdlib
-#: record, or into a loguru record or structlog event dict, without reading the span itself; a
-#: bridge when the join finds it a span reader.
+#: ``record-writer:KIND:NAME``: ``NAME`` is a logging hook (``_log_hook``: it writes a stdlib
+#: record, renders a line, or writes a loguru record or structlog event dict) that does not read
+#: the span itself; a bridge when the join finds it a span reader.
 RECORD_WRITER = "record-writer:"
 #: ``logging-instrumentor:FLAGS``: a ``LoggingInstrumentor().instrument(...)`` call, with the
 #: arguments that change what it does (``format``, ``inject``, ``no-handler``) or ``plain``.
@@ -353,7 +353,8 @@ def python_facts(text: str, root: SgNode | None = None) -> set[str]:
 # Writes into a log record (stdlib ``record.x = ...`` / ``setattr(record, ...)``), into loguru's
 # ``record["extra"]``, or into a structlog event dict.
 _WRITES_STDLIB_RECORD = re.compile(
-    r"\b(record|log_record|rec)\.\w+\s*=(?!=)|setattr\(\s*(record|log_record|rec)\b"
+    r"\b(record|log_record|rec)\.\w+\s*=(?!=)|setattr\(\s*(record|log_record|rec)\b|"
+    r"\b(record|log_record|rec)\.__dict__\.update\("
 )
 _WRITES_OTHER_RECORD = re.compile(
     r"\b(record|event_dict|ed)(\[[^\]\n]+\])+\s*=(?!=)|\b(record|event_dict|ed)(\[[^\]\n]+\])*\.update\("
@@ -449,18 +450,33 @@ _ID_HELPER = re.compile(r"trace|span|otel|context|correlat|ids?$", re.IGNORECASE
 _EVENT_DICT = re.compile(r"event|^_*ed$", re.IGNORECASE)
 
 
-def _is_log_hook(function: SgNode, names: list[str]) -> bool:
-    """Shaped like a structlog processor (``logger, method_name, event_dict``), a loguru patcher
-    (``record``) or a stdlib filter / formatter method."""
+def _log_hook(function: SgNode, body: str) -> str:
+    """What kind of logging hook ``function`` is, from what it writes or else its shape:
+    ``stdlib`` (writes a stdlib record: a filter or record factory), ``format`` (a stdlib
+    ``format`` / ``filter`` / ``emit`` method that writes no record attribute: the ids, if any, go
+    into the line it renders), ``other`` (writes a loguru record or structlog event dict, or is
+    shaped like a structlog processor or a loguru patcher), or ``""``."""
+    if _WRITES_STDLIB_RECORD.search(body):
+        return "stdlib"
+    if _WRITES_OTHER_RECORD.search(body):
+        return "other"
     parameters = function.field("parameters")
     given = [p.text() for p in parameters.children() if p.is_named()] if parameters else []
     given = [p for p in given if p not in ("self", "cls")]
     own = function.field("name")
-    return (
-        (len(given) == 3 and _EVENT_DICT.search(given[2]) is not None)
-        or given == ["record"]
-        or (own is not None and own.text() in _HOOK_METHODS and bool(names))
-    )
+    if given == ["record"] and own is not None and own.text() in ("format", "filter", "emit"):
+        return "format"
+    if given == ["record"] or (len(given) == 3 and _EVENT_DICT.search(given[2]) is not None):
+        return "other"
+    return ""
+
+
+#: What a logging hook that reads the current span bridges, by its kind (``_log_hook``).
+_HOOK_BRIDGES = {
+    "stdlib": {LOG_BRIDGE, STDLIB_LOG_BRIDGE, LOG_IDS_ON_RECORD},
+    "format": {LOG_BRIDGE, STDLIB_LOG_BRIDGE},
+    "other": {LOG_BRIDGE},
+}
 
 
 def _id_copying_facts(root: SgNode) -> set[str]:
@@ -473,13 +489,8 @@ def _id_copying_facts(root: SgNode) -> set[str]:
     imported = _imported(root)
     for function in root.find_all(kind="function_definition"):
         body = function.text()
-        if _WRITES_STDLIB_RECORD.search(body):
-            writes = "stdlib"
-        elif _WRITES_OTHER_RECORD.search(body):
-            writes = "other"
-        else:
-            writes = ""
-        functions.append((function, _names(function), body, _local_callees(function), writes))
+        hook = _log_hook(function, body)
+        functions.append((function, _names(function), body, _local_callees(function), hook))
     readers = {
         name for _, names, body, _, _ in functions if _READS_SPAN.search(body) for name in names
     }
@@ -491,16 +502,12 @@ def _id_copying_facts(root: SgNode) -> set[str]:
                 readers.update(names)
                 grown = True
     facts = {SPAN_READER + name for name in readers}
-    for function, names, body, _, writes in functions:
+    for function, names, body, _, hook in functions:
         if readers.intersection(names):
-            if writes == "stdlib":
-                facts.update((LOG_BRIDGE, STDLIB_LOG_BRIDGE, LOG_IDS_ON_RECORD))
-            elif writes == "other":
-                facts.add(LOG_BRIDGE)
+            facts |= _HOOK_BRIDGES.get(hook, set())
             continue
-        if writes:
-            facts.update(f"{RECORD_WRITER}{writes}:{name}" for name in names)
-        if writes or _is_log_hook(function, names):
+        if hook:
+            facts.update(f"{RECORD_WRITER}{hook}:{name}" for name in names)
             callees = _callees(function, imported)
         elif _NAMES_IDS.search(body):
             # A helper between a hook and the span: only its calls of id-like names are kept
@@ -584,9 +591,7 @@ def _log_bridges(present: set[str]) -> set[str]:
         readers = span_readers(present)
         for kind, _, name in writers:
             if name in readers:
-                found.add(LOG_BRIDGE)
-                if kind == "stdlib":
-                    found.update((STDLIB_LOG_BRIDGE, LOG_IDS_ON_RECORD))
+                found |= _HOOK_BRIDGES.get(kind, set())
     if any(fact.startswith(SPAN_CALL) for fact in present):
         found |= {SPAN_READER + name for name in span_readers(present)}
     return found
