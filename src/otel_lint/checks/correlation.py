@@ -62,7 +62,7 @@ def unbridged_logging_config(node: SgNode, context: FileContext) -> Iterator[Ver
             return
     elif name == "logger.add" and not _LOGURU_IMPORT.search(context.text):
         return
-    elif name == "structlog.configure":
+    elif name in ("structlog.configure", "structlog.configure_once"):
         yield from _structlog_verdicts(node, context)
         return
     yield Verdict(requires=(f"!{LOG_BRIDGE}",))
