@@ -322,6 +322,34 @@ def test_a_helper_imported_under_another_name_or_through_its_module_is_followed(
     assert codes(lint_files(tmp_path, files)) == []
 
 
+def test_a_processor_list_that_grows_after_it_is_bound_is_not_judged_by_its_literal(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app/log_setup.py": """
+            import structlog
+
+            from app.tracing import otel_ids
+
+
+            def correlate(_, __, event_dict):
+                event_dict.update(otel_ids())
+                return event_dict
+
+
+            shared = [structlog.processors.add_log_level]
+            if USE_JSON:
+                shared.append(correlate)
+            structlog.configure(processors=[*shared, structlog.processors.JSONRenderer()])
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    assert codes(lint_files(tmp_path, files)) == []
+    # Without any bridge in the project, the configuration is still reported.
+    files["app/tracing.py"] = "import opentelemetry\n\n\ndef otel_ids():\n    return {}\n"
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
+
+
 def test_a_helper_two_calls_away_is_followed(tmp_path: Path) -> None:
     files = {
         "app/log_setup.py": STRUCTLOG_SETUP.format(helper="log_context"),

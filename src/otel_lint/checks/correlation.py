@@ -82,6 +82,15 @@ _STRUCTLOG_MESSAGE = (
 )
 
 
+def _mutated(name: SgNode) -> bool:
+    """Whether the list ``name`` holds may grow after it is bound: ``name.append(...)``,
+    ``.extend`` / ``.insert``, ``name += ...``, ``name[i] = ...`` anywhere in the file (Haystack
+    appends its correlation processor to ``shared_processors`` when JSON logging is on)."""
+    written = re.compile(rf"\b{re.escape(name.text())}\s*(\.(append|extend|insert)\(|\+=|\[)")
+    root = name.get_root().root()
+    return written.search(root.text()) is not None
+
+
 def _processor_names(value: SgNode, depth: int = 0) -> list[str] | None:
     """The names of the processors in a ``processors=`` value, as written (``mod.Adder``): a
     list or tuple literal, a local bound to one, ``+`` of those, ``*`` spreads of those. None when
@@ -90,7 +99,7 @@ def _processor_names(value: SgNode, depth: int = 0) -> list[str] | None:
         return None
     if value.kind() == "identifier":
         bound = reaching_bindings(value)
-        if len(bound) != 1:
+        if len(bound) != 1 or _mutated(value):
             return None
         return _processor_names(bound[0], depth + 1)
     if value.kind() == "binary_operator":
