@@ -350,6 +350,23 @@ def test_a_processor_list_that_grows_after_it_is_bound_is_not_judged_by_its_lite
     assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
 
 
+def test_a_function_that_fills_a_dict_named_record_is_no_hook(tmp_path: Path) -> None:
+    """mlflow's evaluation script: `main()` fills `record[...]` and calls a tracing helper."""
+    files = {
+        "app/main.py": LOGGING_SETUP,
+        "scripts/seed.py": """
+            from app.tracing import otel_ids
+
+
+            def main():
+                record = {}
+                record["ids"] = otel_ids()
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/main.py")]
+
+
 def test_a_helper_two_calls_away_is_followed(tmp_path: Path) -> None:
     files = {
         "app/log_setup.py": STRUCTLOG_SETUP.format(helper="log_context"),

@@ -456,13 +456,16 @@ def _log_hook(function: SgNode, body: str) -> str:
     ``format`` / ``filter`` / ``emit`` method that writes no record attribute: the ids, if any, go
     into the line it renders), ``other`` (writes a loguru record or structlog event dict, or is
     shaped like a structlog processor or a loguru patcher), or ``""``."""
-    if _WRITES_STDLIB_RECORD.search(body):
-        return "stdlib"
-    if _WRITES_OTHER_RECORD.search(body):
-        return "other"
     parameters = function.field("parameters")
     given = [p.text() for p in parameters.children() if p.is_named()] if parameters else []
-    given = [p for p in given if p not in ("self", "cls")]
+    given = [p.split(":")[0].strip() for p in given if p not in ("self", "cls")]
+    # A function that takes no record is not a hook, whatever it writes (a script's `main`
+    # filling a dict named `record`).
+    takes_record = any(p in ("record", "log_record", "rec", "event_dict", "ed") for p in given)
+    if _WRITES_STDLIB_RECORD.search(body) and takes_record:
+        return "stdlib"
+    if _WRITES_OTHER_RECORD.search(body) and takes_record:
+        return "other"
     own = function.field("name")
     if given == ["record"] and own is not None and own.text() in ("format", "filter", "emit"):
         return "format"
@@ -477,6 +480,14 @@ _HOOK_BRIDGES = {
     "format": {LOG_BRIDGE, STDLIB_LOG_BRIDGE},
     "other": {LOG_BRIDGE},
 }
+
+
+def _writes(body: str) -> str:
+    """What record a function that reads the span itself writes, whatever its parameters (a
+    record factory takes ``*args``)."""
+    if _WRITES_STDLIB_RECORD.search(body):
+        return "stdlib"
+    return "other" if _WRITES_OTHER_RECORD.search(body) else ""
 
 
 def _id_copying_facts(root: SgNode) -> set[str]:
@@ -504,7 +515,7 @@ def _id_copying_facts(root: SgNode) -> set[str]:
     facts = {SPAN_READER + name for name in readers}
     for function, names, body, _, hook in functions:
         if readers.intersection(names):
-            facts |= _HOOK_BRIDGES.get(hook, set())
+            facts |= _HOOK_BRIDGES.get(hook or _writes(body), set())
             continue
         if hook:
             facts.update(f"{RECORD_WRITER}{hook}:{name}" for name in names)
@@ -519,17 +530,21 @@ def _id_copying_facts(root: SgNode) -> set[str]:
     return facts
 
 
+def _span_calls(present: Iterable[str]) -> list[tuple[str, str]]:
+    """The (caller, callee) pairs of the ``span-call:`` facts."""
+    return [
+        (caller, callee)
+        for fact in present
+        if fact.startswith(SPAN_CALL)
+        for caller, _, callee in [fact[len(SPAN_CALL) :].partition(">")]
+    ]
+
+
 def span_readers(present: Iterable[str]) -> set[str]:
     """The functions and classes of the project that read the current span: in their own file
     (``span-reader:``), or by calling, one or two calls away, such a function of another file."""
-    readers: set[str] = set()
-    calls: list[tuple[str, str]] = []
-    for fact in present:
-        if fact.startswith(SPAN_READER):
-            readers.add(fact[len(SPAN_READER) :])
-        elif fact.startswith(SPAN_CALL):
-            caller, _, callee = fact[len(SPAN_CALL) :].partition(">")
-            calls.append((caller, callee))
+    readers = {fact[len(SPAN_READER) :] for fact in present if fact.startswith(SPAN_READER)}
+    calls = _span_calls(present)
     for _ in range(2):
         readers |= {caller for caller, callee in calls if callee in readers}
     return readers
@@ -588,9 +603,11 @@ def _log_bridges(present: set[str]) -> set[str]:
         if fact.startswith(RECORD_WRITER)
     ]
     if writers:
-        readers = span_readers(present)
+        readers, calls = span_readers(present), _span_calls(present)
         for kind, _, name in writers:
-            if name in readers:
+            # Through its own calls: a reader of the same bare name elsewhere (every `main`) is
+            # another function.
+            if any(caller == name and callee in readers for caller, callee in calls):
                 found |= _HOOK_BRIDGES.get(kind, set())
     if any(fact.startswith(SPAN_CALL) for fact in present):
         found |= {SPAN_READER + name for name in span_readers(present)}
