@@ -367,6 +367,20 @@ def test_a_function_that_fills_a_dict_named_record_is_no_hook(tmp_path: Path) ->
     assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/main.py")]
 
 
+def test_show_settings_counts_the_join_calls_instead_of_listing_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otel_lint.cli import main
+
+    setup = STRUCTLOG_SETUP.format(helper="otel_ids")
+    write_project(tmp_path, {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN})
+    assert main(["check", "--show-settings", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "    span-call: 1 call of logging hooks and id helpers" in shown
+    assert "span-call:add_trace_ids" not in shown
+    assert "    span-reader:otel_ids: app/tracing.py" in shown
+
+
 def test_a_helper_two_calls_away_is_followed(tmp_path: Path) -> None:
     files = {
         "app/log_setup.py": STRUCTLOG_SETUP.format(helper="log_context"),
