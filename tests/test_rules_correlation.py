@@ -601,6 +601,14 @@ LAUNCH = {
             },
             True,
         ),
+        # 0.61b0 on, the instrumentation's handler is switched off by the environment.
+        (
+            {
+                "requirements-otel.txt": "opentelemetry-instrumentation-logging==0.66b1\n",
+                ".env": "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION=false\n",
+            },
+            False,
+        ),
         # A lock file's other instrumentations are dependencies, not what the launch bridges.
         (
             {

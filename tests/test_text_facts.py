@@ -28,6 +28,8 @@ def _every_pattern(text: str) -> set[str]:
         found.add(facts.STDLIB_LOG_BRIDGE)
     if facts._LOG_AUTO_ENV.search(text):
         found |= {facts.LOG_BRIDGE, facts.STDLIB_LOG_BRIDGE}
+    if facts._LOG_HANDLER_OFF_ENV.search(text):
+        found.add(facts.LOG_HANDLER_OFF)
     found |= facts.logging_pin_facts(text)
     if facts._BOOTSTRAP_INSTALL.search(text):
         found.add("instrumented:logging")
@@ -44,6 +46,7 @@ def _every_pattern(text: str) -> set[str]:
         "OpenTelemetry-Instrumentation-Flask==0.66b1\n",
         "OpenTelemetry_Instrumentation_Logging==0.50b0\n",
         "RUN opentelemetry-bootstrap -a install\n",
+        "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION=false\n",
         "OPENTELEMETRY-INSTRUMENTATION-REQUESTS\n",
         "CMD opentelemetry-instrument python app.py\n",
         "Otel_Python_Log_Correlation: 'True'\n",

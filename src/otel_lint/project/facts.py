@@ -48,6 +48,9 @@ RECORD_WRITER = "record-writer:"
 #: arguments that change what it does (``format``, ``inject``, ``no-handler``) or ``plain``.
 #: What it bridges depends on the instrumentation's version, known only at project level.
 LOGGING_INSTRUMENTOR = "logging-instrumentor:"
+#: ``OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION=false`` in a deployment file: ``instrument()`` installs
+#: no handler (0.61b0 on), as with ``enable_log_auto_instrumentation=False``.
+LOG_HANDLER_OFF = "logging-handler-off"
 #: ``logging-instrumentation==VERSION``: the version of opentelemetry-instrumentation-logging the
 #: project pins (requirements, pyproject, lock files).
 LOGGING_PIN = "logging-instrumentation=="
@@ -106,6 +109,10 @@ _ZERO_CODE = re.compile(r"\bopentelemetry-(instrument|bootstrap)\b")
 _ASSIGNED = r"(?:\W{1,4}|[\"']?\s*\n\s*value:\s*[\"']?)"
 _LOG_CORRELATION_ENV = re.compile(
     rf"OTEL_PYTHON_LOG_CORRELATION{_ASSIGNED}(true|1)\b", re.IGNORECASE
+)
+#: 0.61b0 on: the instrumentation's handler switched off for every ``instrument()`` call.
+_LOG_HANDLER_OFF_ENV = re.compile(
+    rf"OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION\b{_ASSIGNED}(false|0)\b", re.IGNORECASE
 )
 _LOG_AUTO_ENV = re.compile(
     rf"OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED{_ASSIGNED}(true|1)\b", re.IGNORECASE
@@ -174,6 +181,8 @@ def text_facts(text: str) -> set[str]:
             facts.update((LOG_BRIDGE, STDLIB_LOG_BRIDGE, LOG_IDS_ON_RECORD, LOG_FORMAT_INJECTED))
         if _LOG_AUTO_ENV.search(text):
             facts.update((LOG_BRIDGE, STDLIB_LOG_BRIDGE))
+        if _LOG_HANDLER_OFF_ENV.search(text):
+            facts.add(LOG_HANDLER_OFF)
         if _SERVICE_NAME.search(text):
             facts.add(SERVICE_NAME_ENV)
     return facts
@@ -595,8 +604,9 @@ def _log_bridges(present: set[str]) -> set[str]:
         flags.add("plain")
     if flags:
         version = _logging_version(present)
+        off = ",no-handler" if LOG_HANDLER_OFF in present else ""
         for given in flags:
-            found |= logging_instrumentor_bridges(given, version)
+            found |= logging_instrumentor_bridges(given + off, version)
     writers = [
         fact[len(RECORD_WRITER) :].partition(":")
         for fact in present
