@@ -31,10 +31,12 @@ def codes(findings: list[Finding]) -> list[tuple[str, str]]:
 LOG_FACTS = {facts.LOG_BRIDGE, facts.LOG_IDS_ON_RECORD, facts.LOG_FORMAT_INJECTED}
 
 
-def python_facts_of(source: str) -> set[str]:
-    """The log-correlation facts a Python source shows."""
+def python_facts_of(source: str, *others: str) -> set[str]:
+    """The log-correlation facts a project of one Python source (and deployment files) shows."""
     source = textwrap.dedent(source)
-    return facts.python_facts(source, SgRoot(source, "python").root()) & LOG_FACTS
+    found = facts.python_facts(source, SgRoot(source, "python").root())
+    found |= {fact for text in others for fact in facts.text_facts(textwrap.dedent(text))}
+    return {fact for fact in LOG_FACTS if facts.holds(fact, found)}
 
 
 LOGGING_SETUP = """
@@ -256,6 +258,372 @@ def test_otl102_is_silent_for_the_handler_only_bridge(tmp_path: Path, registry: 
         "app/telemetry.py": INJECTING.replace("inject_trace_context=True", ""),
     }
     assert codes(lint_files(tmp_path, files)) == []
+
+
+# --- bridges one or two calls away (structlog processors, filters) ------------------------------
+
+STRUCTLOG_SETUP = """
+    import structlog
+
+    from app.tracing import {helper}
+
+
+    def add_trace_ids(logger, method_name, event_dict):
+        event_dict.update({helper}())
+        return event_dict
+
+
+    structlog.configure(processors=[add_trace_ids, structlog.processors.JSONRenderer()])
+"""
+READS_SPAN = """
+    from opentelemetry import trace
+
+
+    def otel_ids():
+        context = trace.get_current_span().get_span_context()
+        return {"trace_id": format(context.trace_id, "032x")}
+"""
+
+
+def test_a_processor_whose_helper_in_another_module_reads_the_span_is_a_bridge(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app/log_setup.py": STRUCTLOG_SETUP.format(helper="otel_ids"),
+        "app/tracing.py": READS_SPAN,
+        "app/other_setup.py": LOGGING_SETUP,
+    }
+    # The processor bridges structlog, and (as any bridge) silences the stdlib configuration too.
+    assert codes(lint_files(tmp_path, files)) == []
+
+
+def test_a_processor_whose_helper_reads_no_span_is_no_bridge(tmp_path: Path) -> None:
+    files = {
+        "app/log_setup.py": STRUCTLOG_SETUP.format(helper="request_ids"),
+        "app/tracing.py": READS_SPAN + "\n\ndef request_ids():\n    return {'request': 1}\n",
+    }
+    found = lint_files(tmp_path, files)
+    assert codes(found) == [("OTL101", "app/log_setup.py")]
+    assert "none of its processors adds the trace and span ids" in found[0].message
+
+
+def test_a_helper_imported_under_another_name_or_through_its_module_is_followed(
+    tmp_path: Path,
+) -> None:
+    setup = STRUCTLOG_SETUP.format(helper="ids").replace(
+        "from app.tracing import ids", "from app.tracing import otel_ids as ids"
+    )
+    files = {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN}
+    assert codes(lint_files(tmp_path, files)) == []
+    setup = STRUCTLOG_SETUP.format(helper="tracing.otel_ids").replace(
+        "from app.tracing import tracing.otel_ids", "from app import tracing"
+    )
+    files = {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN}
+    assert codes(lint_files(tmp_path, files)) == []
+
+
+def test_a_processor_list_that_grows_after_it_is_bound_is_not_judged_by_its_literal(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app/log_setup.py": """
+            import structlog
+
+            from app.tracing import otel_ids
+
+
+            def correlate(_, __, event_dict):
+                event_dict.update(otel_ids())
+                return event_dict
+
+
+            shared = [structlog.processors.add_log_level]
+            if USE_JSON:
+                shared.append(correlate)
+            structlog.configure(processors=[*shared, structlog.processors.JSONRenderer()])
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    assert codes(lint_files(tmp_path, files)) == []
+    # Without any bridge in the project, the configuration is still reported.
+    files["app/tracing.py"] = "import opentelemetry\n\n\ndef otel_ids():\n    return {}\n"
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
+
+
+def test_a_function_that_fills_a_dict_named_record_is_no_hook(tmp_path: Path) -> None:
+    """mlflow's evaluation script: `main()` fills `record[...]` and calls a tracing helper."""
+    files = {
+        "app/main.py": LOGGING_SETUP,
+        "scripts/seed.py": """
+            from app.tracing import otel_ids
+
+
+            def main():
+                record = {}
+                record["ids"] = otel_ids()
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/main.py")]
+
+
+def test_show_settings_counts_the_join_calls_instead_of_listing_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otel_lint.cli import main
+
+    setup = STRUCTLOG_SETUP.format(helper="otel_ids")
+    write_project(tmp_path, {"app/log_setup.py": setup, "app/tracing.py": READS_SPAN})
+    assert main(["check", "--show-settings", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "    span-call: 1 call of logging hooks and id helpers" in shown
+    assert "span-call:add_trace_ids" not in shown
+    assert "    span-reader:otel_ids: app/tracing.py" in shown
+
+
+def test_a_helper_two_calls_away_is_followed(tmp_path: Path) -> None:
+    files = {
+        "app/log_setup.py": STRUCTLOG_SETUP.format(helper="log_context"),
+        "app/context.py": (
+            "from app.tracing import otel_ids\n\n\n"
+            "def log_context():\n    return {'service': 'shop', **otel_ids()}\n"
+        ),
+        "app/tracing.py": READS_SPAN,
+    }
+    assert codes(lint_files(tmp_path, files)) == []
+
+
+def test_a_span_reader_the_processors_do_not_use_leaves_structlog_uncorrelated(
+    tmp_path: Path,
+) -> None:
+    """A loguru patcher bridges loguru: structlog's own processors decide for structlog."""
+    files = {
+        "app/log_setup.py": (
+            "import structlog\n\nstructlog.configure(processors=["
+            "structlog.processors.add_log_level, structlog.processors.JSONRenderer()])\n"
+        ),
+        "app/loguru_setup.py": (
+            "from opentelemetry import trace\n\n\ndef patch(record):\n"
+            "    ctx = trace.get_current_span().get_span_context()\n"
+            "    record['extra']['trace_id'] = format(ctx.trace_id, '032x')\n"
+        ),
+    }
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
+    # With stdlib bridged too, the configuration is left alone.
+    files["app/telemetry.py"] = INJECTING
+    assert codes(lint_files(tmp_path, files)) == []
+
+
+def test_a_filter_whose_helper_reads_the_span_puts_ids_on_records(tmp_path: Path) -> None:
+    files = {
+        "app/log_setup.py": """
+            import logging
+
+            from app.tracing import otel_ids
+
+
+            class TraceIds(logging.Filter):
+                def filter(self, record):
+                    record.trace_id = otel_ids()["trace_id"]
+                    return True
+
+
+            handler = logging.StreamHandler()
+            handler.addFilter(TraceIds())
+            handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+            logging.getLogger().addHandler(handler)
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    # Bridged (no OTL101), with ids on the records that the format drops (OTL102).
+    assert codes(lint_files(tmp_path, files)) == [("OTL102", "app/log_setup.py")]
+
+
+def test_a_formatter_whose_helper_reads_the_span_bridges_without_record_fields(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "app/log_setup.py": """
+            import logging
+
+            from app.tracing import otel_ids
+
+
+            class TraceFormatter(logging.Formatter):
+                def format(self, record):
+                    return f"{super().format(record)} trace_id={otel_ids()['trace_id']}"
+
+
+            handler = logging.StreamHandler()
+            handler.setFormatter(TraceFormatter("%(levelname)s %(message)s"))
+            logging.getLogger().addHandler(handler)
+        """,
+        "app/tracing.py": READS_SPAN,
+    }
+    # The line carries the id; the record does not, so its format is no OTL102 either.
+    assert codes(lint_files(tmp_path, files)) == []
+    files["app/tracing.py"] = "def otel_ids():\n    return {'trace_id': 'none'}\n"
+    files["requirements.txt"] = "opentelemetry-sdk\n"
+    assert codes(lint_files(tmp_path, files)) == [("OTL101", "app/log_setup.py")]
+
+
+def test_a_format_method_that_reads_the_span_does_not_make_every_format_call_a_helper() -> None:
+    found = facts.python_facts(
+        textwrap.dedent(
+            """
+            class TraceFormatter(logging.Formatter):
+                def format(self, record):
+                    return str(trace.get_current_span())
+            """
+        )
+    )
+    assert f"{facts.SPAN_READER}TraceFormatter" in found
+    assert f"{facts.SPAN_READER}format" not in found
+
+
+# --- the instrumentation's version ----------------------------------------------------------------
+
+B, S, IDS, FMT = (
+    facts.LOG_BRIDGE,
+    facts.STDLIB_LOG_BRIDGE,
+    facts.LOG_IDS_ON_RECORD,
+    facts.LOG_FORMAT_INJECTED,
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "flags", "expected"),
+    [
+        # Up to 0.60b0: a record factory, always; no handler.
+        ("0.45b0", "plain", {B, S, IDS}),
+        ("0.60b0", "no-handler", {B, S, IDS}),
+        ("0.48b0", "format", {B, S, IDS, FMT}),
+        # 0.61b0-0.63b0: a handler by default; the fields only with set_logging_format.
+        ("0.61b0", "plain", {B, S}),
+        ("0.62b0", "inject", {B, S}),
+        ("0.63b0", "inject,no-handler", set()),
+        ("0.62b0", "format,no-handler", {B, S, IDS, FMT}),
+        # 0.64b0 on: inject_trace_context puts the fields on records without the format.
+        ("0.64b0", "inject", {B, S, IDS}),
+        ("0.66b1", "no-handler", set()),
+        (None, "inject,no-handler", {B, S, IDS}),
+    ],
+)
+def test_what_the_instrumentor_bridges_follows_its_version(
+    version: str | None, flags: str, expected: set[str]
+) -> None:
+    assert facts.logging_instrumentor_bridges(flags, version) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("requirements.txt", "opentelemetry-instrumentation-logging==0.48b0\n"),
+        ("requirements-prod.txt", "OpenTelemetry_Instrumentation_Logging == 0.48b0  # pinned\n"),
+        (
+            "pyproject.toml",
+            '[project]\nname = "shop"\n'
+            'dependencies = ["opentelemetry-instrumentation-logging==0.48b0"]\n',
+        ),
+        (
+            "pyproject.toml",
+            '[project]\nname = "shop"\n[tool.poetry.dependencies]\n'
+            'opentelemetry-instrumentation-logging = { version = "0.48b0" }\n',
+        ),
+        (
+            "poetry.lock",
+            '[[package]]\nname = "opentelemetry-instrumentation-logging"\nversion = "0.48b0"\n',
+        ),
+        (
+            "uv.lock",
+            '[[package]]\nname = "opentelemetry-instrumentation-logging"\nversion = "0.48b0"\n'
+            'source = { registry = "https://pypi.org/simple" }\n',
+        ),
+        (
+            "Pipfile.lock",
+            '{"default": {"opentelemetry-instrumentation-logging": {"hashes": ["sha256:ab"],'
+            ' "version": "==0.48b0"}}}\n',
+        ),
+    ],
+)
+def test_the_pinned_version_decides_what_a_plain_instrument_call_bridges(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """0.48b0 puts otelTraceID on every record and leaves the format alone: OTL102."""
+    files = {
+        "app/log_setup.py": LOGGING_SETUP,
+        "app/telemetry.py": INJECTING.replace("inject_trace_context=True", ""),
+        name: text,
+    }
+    if name == "pyproject.toml":
+        files["requirements.txt"] = "opentelemetry-sdk\n"
+    assert codes(lint_files(tmp_path, files)) == [("OTL102", "app/log_setup.py")]
+
+
+def test_a_range_is_no_pin_and_the_installed_version_decides(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    installed = version("opentelemetry-instrumentation-logging")
+    assert facts.installed_logging_instrumentation() == installed
+    files = {
+        "app/log_setup.py": LOGGING_SETUP,
+        "app/telemetry.py": INJECTING.replace("inject_trace_context=True", ""),
+        "pyproject.toml": (
+            '[project]\nname = "shop"\n'
+            'dependencies = ["opentelemetry-instrumentation-logging>=0.48b0"]\n'
+            '[tool.poetry.dependencies]\nopentelemetry-instrumentation-logging = "^0.48b0"\n'
+        ),
+    }
+    # The suite runs with 0.61b0 or later installed: the handler, no record fields.
+    assert codes(lint_files(tmp_path, files)) == []
+
+
+# --- zero-code launches --------------------------------------------------------------------------
+
+LAUNCH = {
+    "app/main.py": LOGGING_SETUP,
+    "requirements.txt": "opentelemetry-distro\nopentelemetry-exporter-otlp\n",
+    "Procfile": "web: opentelemetry-instrument gunicorn app.main:app\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "bridged"),
+    [
+        ({}, False),
+        ({".env": "OTEL_PYTHON_LOG_CORRELATION=true\n"}, True),
+        ({".env": "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true\n"}, True),
+        ({"requirements-otel.txt": "opentelemetry-instrumentation-logging\n"}, True),
+        (
+            {
+                "uv.lock": '[[package]]\nname = "opentelemetry-instrumentation-logging"\n'
+                'version = "0.66b1"\n'
+            },
+            True,
+        ),
+        # 0.61b0 on, the instrumentation's handler is switched off by the environment.
+        (
+            {
+                "requirements-otel.txt": "opentelemetry-instrumentation-logging==0.66b1\n",
+                ".env": "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION=false\n",
+            },
+            False,
+        ),
+        # A lock file's other instrumentations are dependencies, not what the launch bridges.
+        (
+            {
+                "uv.lock": '[[package]]\nname = "opentelemetry-instrumentation-requests"\n'
+                'version = "0.66b1"\n'
+            },
+            False,
+        ),
+    ],
+)
+def test_a_zero_code_launch_bridges_only_with_the_logging_instrumentation(
+    tmp_path: Path, extra: dict[str, str], bridged: bool
+) -> None:
+    found = codes(lint_files(tmp_path, {**LAUNCH, **extra}))
+    assert found == ([] if bridged else [("OTL101", "app/main.py")])
 
 
 # --- OTL103 fixes -------------------------------------------------------------------------------

@@ -31,8 +31,14 @@ def _every_pattern(text: str) -> set[str]:
         found.add(facts.ALL_INSTRUMENTED)
     if facts._LOG_CORRELATION_ENV.search(text):
         found |= {facts.LOG_BRIDGE, facts.LOG_IDS_ON_RECORD, facts.LOG_FORMAT_INJECTED}
+        found.add(facts.STDLIB_LOG_BRIDGE)
     if facts._LOG_AUTO_ENV.search(text):
-        found.add(facts.LOG_BRIDGE)
+        found |= {facts.LOG_BRIDGE, facts.STDLIB_LOG_BRIDGE}
+    if facts._LOG_HANDLER_OFF_ENV.search(text):
+        found.add(facts.LOG_HANDLER_OFF)
+    found |= facts.logging_pin_facts(text)
+    if facts._BOOTSTRAP_INSTALL.search(text):
+        found.add("instrumented:logging")
     if facts._SERVICE_NAME.search(text):
         found.add(facts.SERVICE_NAME_ENV)
     if facts._OPENTELEMETRY.search(text):
@@ -44,6 +50,9 @@ def _every_pattern(text: str) -> set[str]:
     "text",
     [
         "OpenTelemetry-Instrumentation-Flask==0.66b1\n",
+        "OpenTelemetry_Instrumentation_Logging==0.50b0\n",
+        "RUN opentelemetry-bootstrap -a install\n",
+        "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION=false\n",
         "OPENTELEMETRY-INSTRUMENTATION-REQUESTS\n",
         "CMD opentelemetry-instrument python app.py\n",
         "Otel_Python_Log_Correlation: 'True'\n",

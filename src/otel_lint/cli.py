@@ -569,6 +569,8 @@ def _stop_writing(stream: object) -> None:
 
 def _settings_text(projects: Sequence[ProjectSettings]) -> str:
     """What ``--show-settings`` prints: one block per project."""
+    from otel_lint.project.facts import SPAN_CALL  # with the runner, which imported it already
+
     blocks = []
     for project in projects:
         lines = [
@@ -580,9 +582,16 @@ def _settings_text(projects: Sequence[ProjectSettings]) -> str:
             lines.append(f"  in preview, off without --preview: {' '.join(project.held_back)}")
         lines.append(f"  kind: {project.kind}: {project.kind_reason}")
         lines.append("  facts:" if project.facts else "  facts: none")
+        # Calls from logging hooks and id helpers, one fact each: hundreds in tracing code.
+        calls = sum(fact.startswith(SPAN_CALL) for fact in project.facts)
         for fact, files in sorted(project.facts.items()):
+            if fact.startswith(SPAN_CALL):
+                continue
             shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
             lines.append(f"    {fact}: {shown}")
+        if calls:
+            plural = "s" if calls != 1 else ""
+            lines.append(f"    {SPAN_CALL} {calls} call{plural} of logging hooks and id helpers")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

@@ -1,8 +1,9 @@
 """Checks of the 1xx family: whether logs can be joined to the traces they were written under.
 
 What counts as a bridge, and which bridges put ids on stdlib records, is decided in
-``otel_lint.project.facts`` (read against opentelemetry-instrumentation-logging 0.66b1); these
-checks only find the candidates that the project's facts then keep or drop.
+``otel_lint.project.facts`` (by the project's version of opentelemetry-instrumentation-logging,
+read from the releases 0.45b0 to 0.66b1); these checks only find the candidates that the
+project's facts then keep or drop.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from collections.abc import Iterator
 
 from ast_grep_py import SgNode
 
-from otel_lint.checks import FileContext, Verdict, check
-from otel_lint.checks.syntax.calls import call_argument
-from otel_lint.checks.syntax.constants import constant_literal
+from otel_lint.checks import FileContext, Verdict, check, per_file
+from otel_lint.checks.syntax.calls import call_argument, keyword_argument
+from otel_lint.checks.syntax.constants import constant_literal, last_name, reaching_bindings
 from otel_lint.checks.syntax.literals import string_quote, string_value, with_string_value
-from otel_lint.project.facts import is_test_file
+from otel_lint.project.facts import (
+    LOG_BRIDGE,
+    SPAN_READER,
+    STDLIB_LOG_BRIDGE,
+    is_test_file,
+)
 
 # --- OTL101: logging configured, nothing bridges it ---------------------------------------------
 
@@ -56,7 +62,98 @@ def unbridged_logging_config(node: SgNode, context: FileContext) -> Iterator[Ver
             return
     elif name == "logger.add" and not _LOGURU_IMPORT.search(context.text):
         return
-    yield Verdict()
+    elif name in ("structlog.configure", "structlog.configure_once"):
+        yield from _structlog_verdicts(node, context)
+        return
+    yield Verdict(requires=(f"!{LOG_BRIDGE}",))
+
+
+#: A processor of a library that correlates by its name: Logfire's, an OpenTelemetry one, a
+#: "trace" / "span" / "correlation" processor of a vendor. Taken on its word, unless this file
+#: defines it (then its body decides, through the project's facts).
+_TRACE_PROCESSOR = re.compile(
+    r"trace(?!back)|span|otel|opentelemetry|logfire|correlat", re.IGNORECASE
+)
+
+
+_STRUCTLOG_MESSAGE = (
+    "structlog is configured here, but none of its processors adds the trace and span ids (none"
+    " reads the current span, itself or through a helper) and stdlib logging is not bridged either"
+)
+
+
+def _mutated(name: SgNode) -> bool:
+    """Whether the list ``name`` holds may grow after it is bound: ``name.append(...)``,
+    ``.extend`` / ``.insert``, ``name += ...``, ``name[i] = ...`` anywhere in the file (Haystack
+    appends its correlation processor to ``shared_processors`` when JSON logging is on)."""
+    written = re.compile(rf"\b{re.escape(name.text())}\s*(\.(append|extend|insert)\(|\+=|\[)")
+    root = name.get_root().root()
+    return written.search(root.text()) is not None
+
+
+def _processor_names(value: SgNode, depth: int = 0) -> list[str] | None:
+    """The names of the processors in a ``processors=`` value, as written (``mod.Adder``): a
+    list or tuple literal, a local bound to one, ``+`` of those, ``*`` spreads of those. None when
+    any part is out of sight (imported, built by a call, a lambda)."""
+    if depth > 4:
+        return None
+    if value.kind() == "identifier":
+        bound = reaching_bindings(value)
+        if len(bound) != 1 or _mutated(value):
+            return None
+        return _processor_names(bound[0], depth + 1)
+    if value.kind() == "binary_operator":
+        left, right = value.field("left"), value.field("right")
+        if left is None or right is None or value.field("operator") is None:
+            return None
+        first, second = _processor_names(left, depth + 1), _processor_names(right, depth + 1)
+        return None if first is None or second is None else first + second
+    if value.kind() not in ("list", "tuple"):
+        return None
+    names: list[str] = []
+    for item in value.children():
+        if not item.is_named() or item.kind() == "comment":
+            continue
+        if item.kind() == "list_splat":
+            spread = next((c for c in item.children() if c.is_named()), None)
+            inner = _processor_names(spread, depth + 1) if spread is not None else None
+            if inner is None:
+                return None
+            names += inner
+            continue
+        target = item.field("function") if item.kind() == "call" else item
+        if target is None or not last_name(target):
+            return None
+        names.append(target.text())
+    return names
+
+
+@per_file
+def _defined_here(context: FileContext) -> frozenset[str]:
+    """The functions and classes this file defines: judged by their body, not by their name."""
+    return frozenset(
+        name.text()
+        for kind in ("function_definition", "class_definition")
+        for definition in context.root.find_all(kind=kind)
+        if (name := definition.field("name")) is not None
+    )
+
+
+def _structlog_verdicts(call: SgNode, context: FileContext) -> Iterator[Verdict]:
+    """``structlog.configure(processors=[...])`` is judged by its processors: a finding unless one
+    of them reads the current span (``span-reader:``, through the project's helpers too) or is a
+    library's trace processor, or stdlib logging is bridged. Processors out of sight, or none
+    given, leave the project-wide answer (any bridge at all)."""
+    value = keyword_argument(call, "processors")
+    names = _processor_names(value) if value is not None else None
+    if names is None:
+        yield Verdict(requires=(f"!{LOG_BRIDGE}",))
+        return
+    defined = _defined_here(context)
+    if any(_TRACE_PROCESSOR.search(n) for n in names if last_name(n) not in defined):
+        return
+    readers = tuple(dict.fromkeys(f"!{SPAN_READER}{last_name(name)}" for name in names))
+    yield Verdict(message=_STRUCTLOG_MESSAGE, requires=(f"!{STDLIB_LOG_BRIDGE}", *readers))
 
 
 # --- OTL102: a format that drops the ids ----------------------------------------------------------

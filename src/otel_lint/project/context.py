@@ -91,7 +91,10 @@ def _facts(
 def _deployment_facts(path: str | Path) -> frozenset[str]:
     text = read_regular_file(path).decode("utf-8", errors="replace")
     # Newlines as a text-mode open reads them.
-    return frozenset(project_facts.text_facts(text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if project_facts.LOCK_FILE.search(os.fspath(path).replace(os.sep, "/")):
+        return frozenset(project_facts.lock_facts(text))
+    return frozenset(project_facts.text_facts(text))
 
 
 def _python_facts(path: str | Path) -> frozenset[str]:
