@@ -28,6 +28,9 @@ class FileResult:
     suppressed: tuple[tuple[Finding, Noqa | None], ...] = ()
     noqa: tuple[Noqa, ...] = ()
     facts: frozenset[str] = frozenset()
+    #: The project's other modules whose constants the checks read: (path, digest of its bytes).
+    #: A cached result holds only while each is unchanged.
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,29 @@ class RunResult:
 
 def digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def bytes_digest(data: bytes) -> str:
+    """What says a file's bytes are unchanged (for a result's ``depends``)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def dependencies_hold(result: FileResult, digests: dict[str, str | None] | None = None) -> bool:
+    """Whether every module a result depends on still has the bytes it was read with.
+
+    ``digests`` remembers each file's digest within one run (many files import one module).
+    """
+    known = {} if digests is None else digests
+    for path, wanted in result.depends:
+        if path not in known:
+            try:
+                with open(path, "rb") as handle:
+                    known[path] = bytes_digest(handle.read())
+            except OSError:
+                known[path] = None
+        if known[path] != wanted:
+            return False
+    return True
 
 
 def point_finding(
