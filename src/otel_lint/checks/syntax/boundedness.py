@@ -23,6 +23,7 @@ from ast_grep_py import SgNode
 from otel_lint.checks.syntax.calls import call_arguments, call_receiver, callee_name
 from otel_lint.checks.syntax.constants import last_name
 from otel_lint.checks.syntax.literals import is_literal, string_value
+from otel_lint.checks.syntax.spans import unwrap
 
 
 class Bound(str, Enum):
@@ -640,3 +641,82 @@ def payload_reason(node: SgNode | None) -> str | None:
     if name in _MAPPING_CALLS and arguments:
         return payload_reason(arguments[0])
     return None
+
+
+# --- values a client sends -----------------------------------------------------------------------
+
+#: The parts of a web request that hold what the client sent (Flask, Django, Starlette/FastAPI).
+_REQUEST_PARTS: dict[str, str] = {
+    **dict.fromkeys(("args", "GET", "query_params", "query"), "a query parameter"),
+    **dict.fromkeys(("form", "POST", "values", "files", "FILES"), "a form field"),
+    **dict.fromkeys(("path_params", "view_args", "match_info"), "a path parameter"),
+    **dict.fromkeys(("headers", "META"), "a header"),
+    **dict.fromkeys(("cookies", "COOKIES"), "a cookie"),
+    **dict.fromkeys(("json", "data"), "a JSON body field"),
+}
+#: Calls on the request that return its parsed body (``request.get_json()``, ``await
+#: request.json()``, ``await request.form()``).
+_REQUEST_BODY_CALLS: dict[str, str] = {
+    "get_json": "a JSON body field",
+    "json": "a JSON body field",
+    "form": "a form field",
+}
+_REQUEST_NAMES = frozenset({"request", "req"})
+#: Calls that keep a value as unbounded as it was (``int(page)`` is still any page).
+_KEEPING_CALLS = frozenset({"str", "int", "float", "strip", "lower", "upper", "casefold", "title"})
+_LOOKUP_CALLS = frozenset({"get", "getlist", "getone"})
+
+
+def _is_request(node: SgNode | None) -> bool:
+    """``request``, ``req``, ``self.request``: the web framework's request object."""
+    node = unwrap(node)
+    return node is not None and last_name(node) in _REQUEST_NAMES
+
+
+def _request_mapping(node: SgNode | None) -> str | None:
+    """What a mapping read from the request holds: ``request.args`` is query parameters."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.kind() == "attribute":
+        part, owner = node.field("attribute"), node.field("object")
+        if part is not None and part.text() in _REQUEST_PARTS and _is_request(owner):
+            return _REQUEST_PARTS[part.text()]
+        return None
+    if node.kind() == "call":
+        name = callee_name(node)
+        if name in _REQUEST_BODY_CALLS and _is_request(call_receiver(node)):
+            return _REQUEST_BODY_CALLS[name]
+        arguments = call_arguments(node)
+        if name == "loads" and len(arguments) == 1:  # json.loads(request.body)
+            body = unwrap(arguments[0])
+            if body is not None and body.kind() == "attribute":
+                return "a JSON body field" if _is_request(body.field("object")) else None
+    return None
+
+
+def request_value_reason(node: SgNode | None) -> str | None:
+    """Why ``node`` is a value the client chose, read from the request, or None.
+
+    ``request.args.get("player")``, ``request.GET["q"]``, ``request.headers["X-Tenant"]``,
+    ``(await request.json())["sku"]``, also through ``str()`` / ``int()`` / ``.lower()``: as many
+    values as clients care to send.
+    """
+    node = unwrap(node)
+    while node is not None and node.kind() == "call" and callee_name(node) in _KEEPING_CALLS:
+        arguments = call_arguments(node)
+        if callee_name(node) in ("str", "int", "float"):
+            node = unwrap(arguments[0]) if len(arguments) == 1 else None
+        else:
+            node = unwrap(call_receiver(node))
+    if node is None:
+        return None
+    if node.kind() == "subscript":
+        source = _request_mapping(node.field("value"))
+    elif node.kind() == "call" and callee_name(node) in _LOOKUP_CALLS:
+        source = _request_mapping(call_receiver(node))
+    else:
+        source = None
+    if source is None:
+        return None
+    return f"`{' '.join(node.text().split())}` is {source}, chosen by the client"
