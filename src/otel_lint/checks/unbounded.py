@@ -27,6 +27,7 @@ from otel_lint.checks.syntax.boundedness import (
     name_words,
     payload_reason,
     request_value_reason,
+    route_parameter_reason,
 )
 from otel_lint.checks.syntax.calls import (
     call_argument,
@@ -285,6 +286,14 @@ def _sent_by_the_client(value: SgNode) -> str | None:
     if reason is not None or value.kind() != "identifier":
         return reason
     bindings = reaching_bindings(value)
+    if not bindings:
+        # A parameter, if anything: of a route handler, bound from the path, query or headers.
+        reason = route_parameter_reason(value)
+        function = next((a for a in value.ancestors() if a.kind() == "function_definition"), None)
+        body = function.field("body") if function is not None else None
+        if reason is None or body is None or _mapped_onto_a_fixed_set(value, body, start=True):
+            return None
+        return reason
     reasons = [request_value_reason(binding) for binding in bindings]
     if not reasons or any(reason is None for reason in reasons):
         return None
@@ -293,16 +302,18 @@ def _sent_by_the_client(value: SgNode) -> str | None:
     return f"`{value.text()}` is read from the request ({reasons[0]})"
 
 
-def _mapped_onto_a_fixed_set(use: SgNode, binding: SgNode) -> bool:
+def _mapped_onto_a_fixed_set(use: SgNode, binding: SgNode, *, start: bool = False) -> bool:
     """Whether, between ``binding`` and ``use``, the code tests the name against a fixed set:
-    ``if player not in PLAYERS``, ``match player:`` or ``Player(player)`` (an enum)."""
+    ``if player not in PLAYERS``, ``match player:`` or ``Player(player)`` (an enum). With
+    ``start``, from the start of ``binding`` (a function's body, for a parameter)."""
     scope = next((a for a in use.ancestors() if a.kind() in _SCOPES), None)
     if scope is None:
         return False
-    name, start, end = use.text(), binding.range().end.index, use.range().start.index
+    name, end = use.text(), use.range().start.index
+    start_at = binding.range().start.index if start else binding.range().end.index
 
     def between(node: SgNode) -> bool:
-        return start <= node.range().start.index < end
+        return start_at <= node.range().start.index < end
 
     for test in scope.find_all(kind="comparison_operator"):
         operands = [child for child in test.children() if child.is_named()]

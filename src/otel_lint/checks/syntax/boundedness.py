@@ -720,3 +720,82 @@ def request_value_reason(node: SgNode | None) -> str | None:
     if source is None:
         return None
     return f"`{' '.join(node.text().split())}` is {source}, chosen by the client"
+
+
+#: Decorator methods that register a web route: Flask's ``route``, FastAPI's ``get``/``post``...
+_ROUTE_DECORATORS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
+)
+#: FastAPI's markers of where a parameter's value comes from.
+_PARAMETER_SOURCES: dict[str, str] = {
+    "Query": "a query parameter",
+    "Path": "a path parameter",
+    "Header": "a header",
+    "Cookie": "a cookie",
+    "Form": "a form field",
+    "Body": "a JSON body field",
+}
+#: Annotations that let any value through (an enum or a ``Literal`` is validated to a fixed set).
+_OPEN_ANNOTATIONS = frozenset(
+    {"str", "int", "float", "UUID", "uuid.UUID"}
+    | {f"Optional[{t}]" for t in ("str", "int")}
+    | {f"{t}|None" for t in ("str", "int")}
+)
+
+
+def _parameter(function: SgNode, name: str) -> SgNode | None:
+    parameters = function.field("parameters")
+    for parameter in parameters.children() if parameters is not None else []:
+        named = [child for child in parameter.children() if child.is_named()]
+        own = parameter if parameter.kind() == "identifier" else (named[0] if named else None)
+        if own is not None and own.kind() == "identifier" and own.text() == name:
+            return parameter
+    return None
+
+
+def _route_templates(function: SgNode) -> list[str]:
+    """The path templates of the route decorators on ``function`` (``"/players/{player}"``)."""
+    parent = function.parent()
+    if parent is None or parent.kind() != "decorated_definition":
+        return []
+    templates = []
+    for decorator in parent.children():
+        call = next((c for c in decorator.children() if c.kind() == "call"), None)
+        if decorator.kind() != "decorator" or call is None:
+            continue
+        if callee_name(call) in _ROUTE_DECORATORS and call_receiver(call) is not None:
+            arguments = call_arguments(call)
+            template = string_value(arguments[0]) if arguments else None
+            if template is not None:
+                templates.append(template)
+    return templates
+
+
+def route_parameter_reason(name: SgNode) -> str | None:
+    """Why a parameter of a route handler holds what the client sent, or None.
+
+    ``@app.get("/players/{player}") def get(player: str)`` (FastAPI, Starlette-style templates) or
+    ``@app.route("/players/<player>")`` (Flask): a path parameter; ``q: str = Query(None)``,
+    ``Header()``, ``Cookie()``, ``Form()``, ``Body()``: FastAPI's sources. A parameter annotated
+    with an enum or a ``Literal`` is validated onto a fixed set, and is not one.
+    """
+    function = next((a for a in name.ancestors() if a.kind() == "function_definition"), None)
+    parameter = _parameter(function, name.text()) if function is not None else None
+    if function is None or parameter is None:
+        return None
+    templates = _route_templates(function)
+    if not templates:
+        return None
+    annotation = parameter.field("type")
+    if annotation is not None and "".join(annotation.text().split()) not in _OPEN_ANNOTATIONS:
+        return None
+    default = parameter.field("value")
+    if default is not None and default.kind() == "call":
+        source = _PARAMETER_SOURCES.get(callee_name(default))
+        if source is not None:
+            return f"`{name.text()}` is {source}, chosen by the client"
+    text = name.text()
+    path = re.compile(r"\{" + re.escape(text) + r"(?::\w+)?\}|<(?:\w+:)?" + re.escape(text) + ">")
+    if any(path.search(template) for template in templates):
+        return f"`{text}` is a path parameter, chosen by the client"
+    return None
