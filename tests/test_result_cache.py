@@ -249,3 +249,33 @@ def test_a_file_read_both_as_python_and_as_deployment_file_keeps_both_facts(
     assert [code for _, _, code in cold] == ["OTL401"]
     assert lint(root / "users.py") == cold  # fills the cache
     assert lint(root / "users.py") == cold  # answered from it
+
+
+def test_a_change_to_an_imported_constants_module_relints_its_dependants(
+    tmp_path: Path, _isolated_cache: Path
+) -> None:
+    """A handler's key lives in another module: editing that module (and only checking the
+    handler) must not serve the handler's old result from the cache."""
+    root = tmp_path / "project"
+    (root / "shop").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.otel-lint]\n")
+    (root / "shop" / "__init__.py").write_text("")
+    keys = root / "shop" / "keys.py"
+    keys.write_text('DB_KEY = "db.statement"\n')
+    handler = root / "shop" / "handler.py"
+    handler.write_text(
+        "from opentelemetry import trace\n"
+        "from .keys import DB_KEY\n\n"
+        "def run(span, sql):\n"
+        "    span.set_attribute(DB_KEY, sql)\n"
+    )
+    cold = lint(handler, select=("OTL301",))
+    assert [(Path(path).name, line, code) for path, line, code in cold] == [
+        ("handler.py", 5, "OTL301")
+    ]
+    assert lint(handler, select=("OTL301",)) == cold  # warm: the entry holds
+    keys.write_text('DB_KEY = "db.query.text"\n')
+    assert lint(handler, select=("OTL301",)) == []
+    # Back to the deprecated key: flagged again, whatever the cache remembers.
+    keys.write_text('DB_KEY = "db.statement"\n')
+    assert lint(handler, select=("OTL301",)) == cold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_r
 from otel_lint.checks import all_checks, check, fixable
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
+from otel_lint.engine.modules import ProjectModules
 from otel_lint.engine.results import resolve
 from otel_lint.findings import Finding
 from otel_lint.output.fixes import fix_until_stable
@@ -35,13 +37,26 @@ def _cases(kind: str, *, fixed_only: bool = False) -> list[object]:
 
 
 def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> list[Finding]:
-    """Lint an example as a project: one file, or several with their facts merged."""
+    """Lint an example as a project: one file, or several with their facts merged.
+
+    Several files are written to a folder first, so constants imported from one another are
+    read as a run reads them (``engine/modules.py``).
+    """
     files = example.files or {"example.py": example.code or ""}
-    results = [
-        apply_suppressions(analyze_text(name, text, RULES, registry), text)
-        for name, text in files.items()
-        if name.endswith(".py")
-    ]
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in files.items():
+            (Path(folder) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        results = [
+            apply_suppressions(
+                analyze_text(
+                    name, text, RULES, registry, modules=ProjectModules(Path(folder) / name)
+                ),
+                text,
+            )
+            for name, text in files.items()
+            if name.endswith(".py")
+        ]
     from otel_lint.project.facts import text_facts
 
     extra = set().union(*(text_facts(t) for n, t in files.items() if not n.endswith(".py")))

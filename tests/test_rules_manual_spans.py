@@ -347,9 +347,9 @@ def test_client_calls_are_recognised_by_their_shape(
             """\
             import requests
 
-            def fetch(url):
+            def fetch(url, tier):
                 with tracer.start_as_current_span("fetch") as span:
-                    span.set_attribute("shop.cache.miss", True)
+                    span.set_attribute("shop.user.tier", tier)
                     return requests.get(url)
             """,
             id="business-attribute",

@@ -3,8 +3,11 @@ issues between codes, constants resolved through imports, and the create_* argum
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ast_grep_py import SgRoot
+from project_lint import lint_project, write_project
 
 from otel_lint.catalogue.model import load_rules
 from otel_lint.checks import CheckSettings
@@ -192,3 +195,52 @@ def test_contrib_style_code_is_clean(registry: Registry) -> None:
         "duration.record(elapsed, {HTTP_RESPONSE_STATUS_CODE: 200, 'http.route': route})\n"
     )
     assert lint(text, registry) == []
+
+
+def test_keys_held_in_another_module_are_judged_like_literals(tmp_path: Path) -> None:
+    """A service keeps its keys in a constants module (module constants, a class) and imports
+    them; the SDK's own ``DEPLOYMENT_ENVIRONMENT`` is both deprecated and a resource attribute."""
+    write_project(
+        tmp_path,
+        {
+            "src/shop/__init__.py": "",
+            "src/shop/telemetry/__init__.py": "",
+            "src/shop/telemetry/keys.py": """\
+                DB_STATEMENT = "db.statement"
+                ORDER_ID = "shop.order.id"
+
+
+                class Attrs:
+                    HTTP_METHOD = "http.method"
+                    POOL = "db.client.connections.usage"
+            """,
+            "src/shop/orders.py": """\
+                from opentelemetry import metrics, trace
+                from opentelemetry.sdk.resources import DEPLOYMENT_ENVIRONMENT
+
+                from shop.telemetry import keys
+                from shop.telemetry.keys import ORDER_ID, Attrs
+
+                tracer = trace.get_tracer(__name__)
+                meter = metrics.get_meter(__name__)
+                pool = meter.create_up_down_counter(Attrs.POOL, unit="{connection}")
+
+
+                def place(order, sql, env):
+                    with tracer.start_as_current_span(
+                        "place order", attributes={ORDER_ID: order.id, keys.DB_STATEMENT: sql}
+                    ) as span:
+                        span.set_attribute(DEPLOYMENT_ENVIRONMENT, env)
+                        span.set_attributes({Attrs.HTTP_METHOD: "POST"})
+            """,
+        },
+    )
+    found = [(f.path, f.line, f.code) for f in lint_project(tmp_path, "OTL3", "src/shop/orders.py")]
+    assert found == [
+        ("src/shop/orders.py", 9, "OTL308"),
+        ("src/shop/orders.py", 14, "OTL301"),
+        ("src/shop/orders.py", 16, "OTL301"),
+        ("src/shop/orders.py", 17, "OTL301"),
+    ]
+    on_span = lint_project(tmp_path, "OTL502", "src/shop/orders.py")
+    assert [(f.line, "`deployment.environment`" in f.message) for f in on_span] == [(16, True)]

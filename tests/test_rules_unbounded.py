@@ -427,3 +427,33 @@ def test_sensitive_values_are_judged_by_what_they_read(
     text: str, expected: list[str], registry: Registry
 ) -> None:
     assert codes(text, registry) == expected
+
+
+@pytest.mark.parametrize(
+    ("read", "flagged"),
+    [
+        ('request.query_params.get("team")', True),  # Starlette / FastAPI
+        ('request.path_params["team"]', True),
+        ('request.form["team"]', True),  # Flask
+        ('request.cookies.get("team")', True),
+        ('request.META["HTTP_X_TEAM"]', True),  # Django
+        ('json.loads(request.body)["team"]', True),
+        ('(await request.form())["team"]', True),
+        ('int(request.GET.get("page", 1))', True),
+        ('request.headers.get("X-Team", "").lower()', True),
+        ('self.request.args.get("team")', True),
+        ('settings.get("team")', False),  # not the request
+        ('TEAMS.get(request.args.get("team"), "other")', False),  # mapped onto a table
+        ("request.method", False),  # a bounded part of the request
+    ],
+)
+def test_values_the_client_sends_are_unbounded_through_a_local(
+    read: str, flagged: bool, registry: Registry
+) -> None:
+    text = f"""\
+async def view(request):
+    team = {read}
+    started = time.monotonic()
+    requests_counter.add(1, {{"acme.team": team}})
+"""
+    assert codes(text, registry) == (["OTL202"] if flagged else [])

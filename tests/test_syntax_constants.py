@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ast_grep_py import SgNode, SgRoot
 
 from otel_lint.checks.syntax.constants import class_literals, last_name, reaching_bindings
+from otel_lint.engine.modules import ProjectModules, module_file
 
 
 def _root(source: str) -> SgNode:
@@ -77,3 +80,30 @@ def test_other_bindings_and_parameters_reach_as_unknown() -> None:
     assert _values("e = 1\ne, f = pair\nuse(e)\n") == []
     assert _values("e = {}\ne['k'] = 1\nuse(e)\n") == ["{}"]
     assert _values("e = 1\ndef g():\n    e = 2\nuse(e)\n") == ["1"]
+
+
+def test_imported_modules_are_found_as_python_finds_them(tmp_path: Path) -> None:
+    """Relative imports from the file's package, absolute ones from above its top package (a
+    ``src`` layout included); never a module the project does not hold."""
+    package = tmp_path / "src" / "shop"
+    (package / "telemetry").mkdir(parents=True)
+    for name in ("__init__.py", "telemetry/__init__.py"):
+        (package / name).write_text('PACKAGE_KEY = "shop.package"\n')
+    (package / "telemetry" / "keys.py").write_text(
+        'ORDER = "shop.order.id"\nORDER = "twice"\nclass Attrs:\n    TIER = "shop.tier"\n'
+        "COUNT = 3\n"
+    )
+    importer = package / "telemetry" / "spans.py"
+    importer.write_text("")
+    keys = package / "telemetry" / "keys.py"
+    assert module_file(importer, "keys", 1) == keys
+    assert module_file(importer, "telemetry.keys", 2) == keys
+    assert module_file(importer, "shop.telemetry.keys", 0) == keys
+    assert module_file(importer, "", 1) == package / "telemetry" / "__init__.py"
+    assert module_file(importer, "requests", 0) is None
+    assert module_file(importer, "shop.missing", 0) is None
+    read = ProjectModules(importer)
+    # Bound twice is not a constant; only strings are kept.
+    assert dict(read("keys", 1) or {}) == {"Attrs.TIER": "shop.tier"}
+    assert read("requests", 0) is None
+    assert [path for path, _ in read.used()] == [str(keys)]

@@ -218,6 +218,7 @@ def _fix_plans(
     from otel_lint.cache.rules import engine_rules
     from otel_lint.conventions.registry import load_registry
     from otel_lint.engine import analysis as engine
+    from otel_lint.engine.modules import ProjectModules
     from otel_lint.output.fixes import plan_fix
 
     registry = load_registry()
@@ -231,9 +232,13 @@ def _fix_plans(
             continue
         facts = facts_of.get(label, frozenset())
 
-        def lint(text: str, label: str = label, facts: frozenset[str] = facts) -> list[Finding]:
+        def lint(
+            text: str, label: str = label, facts: frozenset[str] = facts, path: Path = target.path
+        ) -> list[Finding]:
+            modules = ProjectModules(path)
             result = engine.apply_suppressions(
-                engine.analyze_text(label, text, rules, registry, check_settings), text
+                engine.analyze_text(label, text, rules, registry, check_settings, modules=modules),
+                text,
             )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from otel_lint.cache.keys import key_of
 from otel_lint.cache.store import cache_directory, read_value, write_value
-from otel_lint.engine.results import FileResult, content_digest
+from otel_lint.engine.results import FileResult, content_digest, dependencies_hold
 
 if TYPE_CHECKING:
     from otel_lint.checks import CheckSettings
@@ -31,8 +31,11 @@ def entry_path(label: str, codes: tuple[str, ...], settings: CheckSettings, data
     return cache_directory() / "results" / name[:2] / name
 
 
-def load(path: Path) -> FileResult | None:
+def load(path: Path, digests: dict[str, str | None] | None = None) -> FileResult | None:
+    """The entry at ``path``, unless a module of the project it read constants from changed."""
     result: FileResult | None = read_value(path, FileResult)
+    if result is not None and not dependencies_hold(result, digests):
+        return None
     return result
 
 
@@ -49,12 +52,13 @@ def cached_results(
     reads them and nothing else. A file that cannot be read is left to the check, which says why.
     """
     found: dict[str, FileResult] = {}
+    digests: dict[str, str | None] = {}
     for target in targets:
         try:
             data = target.data if target.data is not None else target.path.read_bytes()
         except OSError:
             continue
-        result = load(entry_path(target.label, codes, settings, data))
+        result = load(entry_path(target.label, codes, settings, data), digests)
         if result is not None:
             found[target.label] = replace(result, source_digest=content_digest(data))
     return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar, cast
@@ -31,6 +31,13 @@ class CheckSettings:
     bounded: tuple[str, ...] = ()
 
 
+#: The string constants of a module of the checked file's project, as ``NAME`` or ``Class.NAME``
+#: -> literal, for a module named as an import names it (``keys``, and how many dots preceded
+#: it: 1 for ``from .keys import X``); None when the project has no such module. The engine
+#: supplies it and remembers which files it read: a result depends on them.
+ModuleConstants = Callable[[str, int], Mapping[str, str] | None]
+
+
 @dataclass(frozen=True)
 class FileContext:
     """What a check may know about the file it judges."""
@@ -40,6 +47,8 @@ class FileContext:
     root: SgNode
     registry: Registry
     settings: CheckSettings = field(default_factory=CheckSettings)
+    #: The constants of the project's other modules (None: within the file only).
+    modules: ModuleConstants | None = field(default=None, compare=False, repr=False)
     #: Facts about the whole file, computed once for it (see ``per_file``) and dropped with it.
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 

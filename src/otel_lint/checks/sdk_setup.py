@@ -14,6 +14,7 @@ from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check, mentions
 from otel_lint.checks.syntax.calls import keyword_argument
+from otel_lint.checks.syntax.constants import constant_string
 from otel_lint.checks.syntax.literals import string_value
 from otel_lint.project.facts import SERVICE_NAME_ENV, is_test_file
 
@@ -145,13 +146,30 @@ RESOURCE_ONLY_KEYS = frozenset(
 _CONSTANT_KEYS = {key.upper().replace(".", "_"): key for key in RESOURCE_ONLY_KEYS}
 
 
-def _attribute_key(node: SgNode) -> str | None:
-    """The attribute key a literal or a semconv constant (``SERVICE_NAME``) spells."""
+def _attribute_key(node: SgNode, context: FileContext) -> str | None:
+    """The attribute key a literal or a constant spells: the project's own, imported or not, the
+    package's (``DEPLOYMENT_ENVIRONMENT`` from ``opentelemetry.sdk.resources``), or one named as
+    a semconv constant is (``SERVICE_NAME``, whatever module it came through)."""
     if node.kind() == "string":
         return string_value(node)
     if node.kind() in ("identifier", "attribute"):
+        resolved = constant_string(node, context)
+        if resolved is not None:
+            return resolved
         return _CONSTANT_KEYS.get(node.text().rsplit(".", 1)[-1])
     return None
+
+
+def _renamed_resource_key(key: str | None, context: FileContext) -> bool:
+    """Whether ``key`` is the deprecated name of one of them (``deployment.environment``): a
+    resource attribute all the same, whose name OTL301 reports."""
+    attribute = context.registry.attribute(key) if key is not None else None
+    return (
+        attribute is not None
+        and attribute.key == key
+        and attribute.deprecated is not None
+        and attribute.deprecated.replacement in RESOURCE_ONLY_KEYS
+    )
 
 
 def _span_attribute_keys(call: SgNode) -> Iterator[SgNode]:
@@ -179,8 +197,8 @@ def _span_attribute_keys(call: SgNode) -> Iterator[SgNode]:
 @check("OTL502")
 def resource_attribute_on_span(node: SgNode, context: FileContext) -> Iterator[Verdict]:
     for key_node in _span_attribute_keys(node):
-        key = _attribute_key(key_node)
-        if key in RESOURCE_ONLY_KEYS:
+        key = _attribute_key(key_node, context)
+        if key in RESOURCE_ONLY_KEYS or _renamed_resource_key(key, context):
             yield Verdict(
                 message=f"`{key}` is a resource attribute: set it once on the TracerProvider's "
                 "Resource (or OTEL_RESOURCE_ATTRIBUTES), not on each span",

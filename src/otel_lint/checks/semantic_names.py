@@ -18,11 +18,17 @@ from otel_lint.checks.syntax.attribute_writes import (
     dict_key_is_generic,
     holds_no_attribute_value,
     imports_opentelemetry,
+    is_attribute_key_position,
     is_read,
     old_convention_functions,
     on_old_convention_path,
 )
-from otel_lint.checks.syntax.constants import semconv_constant
+from otel_lint.checks.syntax.constants import (
+    constant_literal,
+    constant_string,
+    project_constant,
+    semconv_constant,
+)
 from otel_lint.checks.syntax.literals import string_value, with_string_value
 from otel_lint.conventions.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
 from otel_lint.conventions.naming import (
@@ -104,12 +110,68 @@ def _attribute_key_verdicts(node: SgNode, context: FileContext, code: str) -> It
         if ATTRIBUTE_KEY_CODES.get(issue.kind) != code:
             continue
         fix = None
+        if (
+            code == "OTL301"
+            and issue.suggestion is not None
+            and _beside_replacement(node, issue.suggestion, context)
+        ):
+            return
         # Only a deprecation has a replacement the conventions themselves name; the other
         # suggestions are guesses a person should confirm, so they stay in the message.
         if code == "OTL301" and issue.suggestion is not None:
             fix = with_string_value(node, issue.suggestion)
         yield Verdict(message=issue.message, fix=fix)
         return
+
+
+def _written_keys(statement: SgNode) -> Iterator[SgNode]:
+    """The keys a statement writes: ``set_attribute``'s first argument, ``attrs[KEY] = v``, the
+    keys of its dict literals."""
+    for call in statement.find_all(kind="call"):
+        function = call.field("function")
+        arguments = call.field("arguments")
+        if function is None or arguments is None or not function.text().endswith("set_attribute"):
+            continue
+        first = next((a for a in arguments.children() if a.is_named()), None)
+        if first is not None and first.kind() != "keyword_argument":
+            yield first
+    if statement.kind() == "expression_statement":
+        for assignment in statement.find_all(kind="assignment"):
+            left = assignment.field("left")
+            index = left.field("subscript") if left is not None else None
+            if left is not None and left.kind() == "subscript" and index is not None:
+                yield index
+    for pair in statement.find_all(kind="pair"):
+        key = pair.field("key")
+        if key is not None:
+            yield key
+
+
+def _beside_replacement(node: SgNode, replacement: str, context: FileContext) -> bool:
+    """Whether the deprecated key ``node`` is written together with its replacement: in the same
+    dict, or by the statement just before or after. The old name is then kept on purpose, for
+    readers that have not moved (``{PROVIDER_NAME: p, SYSTEM: p}``), as the opt-in does."""
+    pair = node.parent()
+    if pair is not None and pair.kind() == "pair":
+        dictionary = pair.parent()
+        if dictionary is not None and any(
+            constant_string(other.field("key"), context) == replacement
+            for other in dictionary.children()
+            if other.kind() == "pair"
+        ):
+            return True
+    statement = node
+    while (parent := statement.parent()) is not None and parent.kind() not in ("block", "module"):
+        statement = parent
+    if parent is None:
+        return False
+    neighbours = [statement.prev(), statement.next()]
+    return any(
+        constant_string(key, context) == replacement
+        for neighbour in neighbours
+        if neighbour is not None and neighbour.kind() != "comment"
+        for key in _written_keys(neighbour)
+    )
 
 
 def _constant_reference(node: SgNode) -> SgNode | None:
@@ -147,9 +209,14 @@ def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Ver
     if is_read(reference) or _on_old_convention_path(reference, context):
         return
     attribute = semconv_constant(reference, context)
+    if attribute is None:
+        yield from _project_key_verdicts(reference, context)
+        return
     if not isinstance(attribute, Attribute) or attribute.deprecated is None:
         return
     replacement = attribute.deprecated.replacement
+    if replacement and _beside_replacement(reference, replacement, context):
+        return
     advice = (
         f"use `{replacement}`{_replacement_hint(replacement, context)}"
         if replacement
@@ -162,6 +229,38 @@ def deprecated_attribute_key(node: SgNode, context: FileContext) -> Iterator[Ver
         f"`{attribute.key}`: {advice}",
         node=reference,
     )
+
+
+def _constant_value(node: SgNode | None, context: FileContext) -> str | None:
+    """The string a constant of this file or of another module of the project spells."""
+    bound = constant_literal(node, context)
+    if bound is not None:
+        return string_value(bound)
+    return project_constant(node, context)
+
+
+def _project_key_verdicts(reference: SgNode, context: FileContext) -> Iterator[Verdict]:
+    """A deprecated key held in the project's own constant (``Attrs.HTTP_METHOD``, imported or
+    not): judged like the literal, where a literal key would be, and never fixed (the constant's
+    definition, perhaps in another module, is what to change)."""
+    if not is_attribute_key_position(reference):
+        return
+    if not _is_written_attribute_key(reference, context):
+        return
+    key = _constant_value(reference, context)
+    if key is None:
+        return
+    for issue in check_attribute_key(key, context.registry, context.settings.namespaces):
+        if ATTRIBUTE_KEY_CODES.get(issue.kind) == "OTL301":
+            if issue.suggestion is not None and _beside_replacement(
+                reference, issue.suggestion, context
+            ):
+                return
+            said, spelled = issue.message, f"`{key}` is "
+            if said.startswith(spelled):
+                said = f"`{key}`, " + said[len(spelled) :]
+            yield Verdict(message=f"`{reference.text()}` is {said}", node=reference)
+            return
 
 
 @check("OTL302")
@@ -239,12 +338,14 @@ def instrument_call(node: SgNode) -> InstrumentCall | None:
 
 
 def _metric_name(node: SgNode | None, context: FileContext) -> str | None:
-    """A metric name written as a literal or as a semconv metric constant."""
+    """A metric name written as a literal, a semconv metric constant or the project's own."""
     literal = string_value(node)
     if literal is not None or node is None:
         return literal
     metric = semconv_constant(node, context)
-    return metric.name if isinstance(metric, Metric) else None
+    if metric is not None:
+        return metric.name if isinstance(metric, Metric) else None
+    return _constant_value(node, context)
 
 
 def _label(node: SgNode | None) -> str | None:

@@ -18,6 +18,7 @@ from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, Verdict, check, per_file
 from otel_lint.checks.syntax.boundedness import (
+    Bound,
     Judgement,
     is_built_string,
     judge,
@@ -25,6 +26,8 @@ from otel_lint.checks.syntax.boundedness import (
     loop_constants,
     name_words,
     payload_reason,
+    request_value_reason,
+    route_parameter_reason,
 )
 from otel_lint.checks.syntax.calls import (
     call_argument,
@@ -257,13 +260,84 @@ def instrument_name_cardinality(node: SgNode, context: FileContext) -> Iterator[
 
 
 def metric_value_judgement(item: AttributeValue, bounded: tuple[str, ...]) -> Judgement:
-    """A metric attribute value's judgement; an unknown value under an id-like key is unbounded."""
+    """A metric attribute value's judgement; an unknown value under an id-like key is unbounded,
+    and so is one the client sent (a query parameter, a header...) that nothing mapped onto a
+    fixed set."""
     judgement = judge(item.value, bounded)
-    if judgement.bound.value == "unknown" and item.key is not None:
+    if judgement.bound is not Bound.UNKNOWN:
+        return judgement
+    sent = _sent_by_the_client(item.value)
+    if sent is not None:
+        return Judgement(Bound.UNBOUNDED, sent)
+    if item.key is not None:
         by_key = judge_name(item.key, bounded)
         if by_key.unbounded:
             return by_key
     return judgement
+
+
+_SCOPES = frozenset({"function_definition", "lambda", "module"})
+
+
+def _sent_by_the_client(value: SgNode) -> str | None:
+    """Why a value is what a client sent, read from the request here or into the local that
+    reaches it, and not mapped onto a fixed set in between; None otherwise."""
+    reason = request_value_reason(value)
+    if reason is not None or value.kind() != "identifier":
+        return reason
+    bindings = reaching_bindings(value)
+    if not bindings:
+        # A parameter, if anything: of a route handler, bound from the path, query or headers.
+        reason = route_parameter_reason(value)
+        function = next((a for a in value.ancestors() if a.kind() == "function_definition"), None)
+        body = function.field("body") if function is not None else None
+        if reason is None or body is None or _mapped_onto_a_fixed_set(value, body, start=True):
+            return None
+        return reason
+    reasons = [request_value_reason(binding) for binding in bindings]
+    if not reasons or any(reason is None for reason in reasons):
+        return None
+    if any(_mapped_onto_a_fixed_set(value, binding) for binding in bindings):
+        return None
+    return f"`{value.text()}` is read from the request ({reasons[0]})"
+
+
+def _mapped_onto_a_fixed_set(use: SgNode, binding: SgNode, *, start: bool = False) -> bool:
+    """Whether, between ``binding`` and ``use``, the code tests the name against a fixed set:
+    ``if player not in PLAYERS``, ``match player:`` or ``Player(player)`` (an enum). With
+    ``start``, from the start of ``binding`` (a function's body, for a parameter)."""
+    scope = next((a for a in use.ancestors() if a.kind() in _SCOPES), None)
+    if scope is None:
+        return False
+    name, end = use.text(), use.range().start.index
+    start_at = binding.range().start.index if start else binding.range().end.index
+
+    def between(node: SgNode) -> bool:
+        return start_at <= node.range().start.index < end
+
+    for test in scope.find_all(kind="comparison_operator"):
+        operands = [child for child in test.children() if child.is_named()]
+        if (
+            between(test)
+            and " in " in f" {' '.join(test.text().split())} "
+            and any(o.kind() == "identifier" and o.text() == name for o in operands[:1])
+        ):
+            return True
+    for match in scope.find_all(kind="match_statement"):
+        subject = match.field("subject")
+        if between(match) and subject is not None and subject.text() == name:
+            return True
+    for call in scope.find_all(kind="call"):
+        arguments = positional_arguments(call)
+        callee = callee_name(call)
+        if (
+            between(call)
+            and callee[:1].isupper()
+            and len(arguments) == 1
+            and arguments[0].text() == name
+        ):
+            return True
+    return False
 
 
 @check("OTL202")

@@ -20,7 +20,7 @@ from ast_grep_py import Config, SgNode, SgRoot
 from ast_grep_py import Rule as SearchRule
 
 from otel_lint.catalogue.compiled import CheckedRule, checked
-from otel_lint.checks import CheckSettings, FileContext, Verdict, all_checks
+from otel_lint.checks import CheckSettings, FileContext, ModuleConstants, Verdict, all_checks
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.limits import Deadline
 from otel_lint.engine.results import (
@@ -302,10 +302,12 @@ def analyze_text(
     settings: CheckSettings | None = None,
     *,
     deadline: Deadline | None = None,
+    modules: ModuleConstants | None = None,
 ) -> FileResult:
     """Lint decoded source text: one parse, every rule. Suppressions are not applied here.
 
-    With a ``deadline``, raises OutOfTime between candidates once it has passed.
+    With a ``deadline``, raises OutOfTime between candidates once it has passed. ``modules``
+    reads constants from the project's other modules (see ``engine/modules.py``).
     """
     # Same length as ``text``: positions and fix offsets into it hold for the original too.
     text = parser_text(text)
@@ -316,7 +318,7 @@ def analyze_text(
     if problem is not None:
         reason, line, column = problem
         return FileResult(label, findings=(unreadable(label, reason, line, column),))
-    context = FileContext(label, text, root, registry, settings or CheckSettings())
+    context = FileContext(label, text, root, registry, settings or CheckSettings(), modules)
     checks = all_checks()
     rules = checked(rules)
     findings: list[Finding] = []

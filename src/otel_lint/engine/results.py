@@ -31,6 +31,9 @@ class FileResult:
     #: ``content_digest`` of the bytes judged: the run confirms the file still holds them before
     #: its findings are shown under the file's lines ("" for a file that could not be read).
     source_digest: str = ""
+    #: The project's other modules whose constants the checks read: (path, digest of its bytes).
+    #: A cached result holds only while each is unchanged.
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 def content_digest(data: bytes) -> str:
@@ -47,6 +50,24 @@ class RunResult:
 
 def digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def dependencies_hold(result: FileResult, digests: dict[str, str | None] | None = None) -> bool:
+    """Whether every module a result depends on still has the bytes it was read with.
+
+    ``digests`` remembers each file's digest within one run (many files import one module).
+    """
+    known = {} if digests is None else digests
+    for path, wanted in result.depends:
+        if path not in known:
+            try:
+                with open(path, "rb") as handle:
+                    known[path] = content_digest(handle.read())
+            except OSError:
+                known[path] = None
+        if known[path] != wanted:
+            return False
+    return True
 
 
 def point_finding(

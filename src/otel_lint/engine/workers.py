@@ -23,6 +23,7 @@ from otel_lint.checks import CheckSettings, all_checks
 from otel_lint.conventions.registry import load_registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
 from otel_lint.engine.limits import Deadline, OutOfTime, allowance, time_limit
+from otel_lint.engine.modules import ProjectModules
 from otel_lint.engine.results import (
     FileResult,
     content_digest,
@@ -110,15 +111,18 @@ def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> Fil
         return FileResult(label, findings=(unreadable(label, str(error)),))
     rules_by_code = _rules_by_code()
     rules = [rules_by_code[code] for code in job.codes if code in rules_by_code]
+    modules = ProjectModules(job.target.path)
     try:
-        result = analyze_text(label, text, rules, load_registry(), job.settings, deadline=deadline)
+        result = analyze_text(
+            label, text, rules, load_registry(), job.settings, deadline=deadline, modules=modules
+        )
     except RecursionError:
         return FileResult(label, findings=(unreadable(label, "nested too deeply to analyse"),))
     except BaseException as error:  # ast-grep-py raises Rust panics as BaseException subclasses
         if isinstance(error, (KeyboardInterrupt, SystemExit, OutOfTime)):
             raise
         return FileResult(label, findings=(unreadable(label, f"the parser failed: {error}"),))
-    return apply_suppressions(result, text)
+    return replace(apply_suppressions(result, text), depends=modules.used())
 
 
 def _start_worker(parent: int) -> None:

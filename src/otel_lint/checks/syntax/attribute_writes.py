@@ -220,3 +220,62 @@ def _is_call_on_old_path(reference: SgNode, old_functions: frozenset[str]) -> bo
     if function is None or function.range() != reference.range():
         return False
     return on_old_convention_path(call, old_functions)
+
+
+#: The calls ``attribute-call`` (the rules' YAML) counts as taking attributes.
+_ATTRIBUTE_CALL_METHODS = OTEL_ATTRIBUTE_METHODS | _MEASURING_METHODS | {"set", "emit"}
+_ATTRIBUTE_CALL_NAMES = frozenset({"Observation", "Resource", "Resource.create", "Link"})
+#: A name that says it holds attributes (as ``attribute-key-string`` reads one).
+_ATTRIBUTES_NAME = re.compile(r"(?is)^.*(attrs?|attributes|labels|tags|dimensions)$")
+
+
+def _takes_attributes(call: SgNode) -> bool:
+    function = call.field("function")
+    if function is None:
+        return False
+    if function.kind() == "attribute":
+        return _method(call) in _ATTRIBUTE_CALL_METHODS or function.text() in _ATTRIBUTE_CALL_NAMES
+    return function.text() in _ATTRIBUTE_CALL_NAMES
+
+
+def is_attribute_key_position(reference: SgNode) -> bool:
+    """Whether an expression sits where ``attribute-key-string`` finds a literal key.
+
+    The first argument of ``set_attribute``, a key of a dict given to a call that takes
+    attributes (or bound to a name such as ``attrs``), or ``attrs[KEY] = value``: the places a
+    constant standing for a key must be judged like the literal.
+    """
+    parent = reference.parent()
+    if parent is None:
+        return False
+    if parent.kind() == "argument_list":
+        call = parent.parent()
+        return (
+            call is not None and _method(call) == "set_attribute" and _is_first_argument(reference)
+        )
+    if parent.kind() == "pair":
+        key = parent.field("key")
+        dictionary = parent.parent()
+        if key is None or key.range() != reference.range() or dictionary is None:
+            return False
+        carrier = _dict_carrier(dictionary)
+        if carrier is None:
+            return False
+        if carrier.kind() == "call":
+            return _takes_attributes(carrier)
+        left = carrier.field("left")
+        return left is not None and _ATTRIBUTES_NAME.match(left.text()) is not None
+    if parent.kind() == "subscript":
+        index, holder = parent.field("subscript"), parent.field("value")
+        assignment = parent.parent()
+        return (
+            index is not None
+            and index.range() == reference.range()
+            and holder is not None
+            and _ATTRIBUTES_NAME.match(holder.text()) is not None
+            and assignment is not None
+            and assignment.kind() == "assignment"
+            and (left := assignment.field("left")) is not None
+            and left.range() == parent.range()
+        )
+    return False

@@ -23,6 +23,7 @@ from ast_grep_py import SgNode
 from otel_lint.checks.syntax.calls import call_arguments, call_receiver, callee_name
 from otel_lint.checks.syntax.constants import last_name
 from otel_lint.checks.syntax.literals import is_literal, string_value
+from otel_lint.checks.syntax.spans import unwrap
 
 
 class Bound(str, Enum):
@@ -639,4 +640,162 @@ def payload_reason(node: SgNode | None) -> str | None:
         return None
     if name in _MAPPING_CALLS and arguments:
         return payload_reason(arguments[0])
+    return None
+
+
+# --- values a client sends -----------------------------------------------------------------------
+
+#: The parts of a web request that hold what the client sent (Flask, Django, Starlette/FastAPI).
+_REQUEST_PARTS: dict[str, str] = {
+    **dict.fromkeys(("args", "GET", "query_params", "query"), "a query parameter"),
+    **dict.fromkeys(("form", "POST", "values", "files", "FILES"), "a form field"),
+    **dict.fromkeys(("path_params", "view_args", "match_info"), "a path parameter"),
+    **dict.fromkeys(("headers", "META"), "a header"),
+    **dict.fromkeys(("cookies", "COOKIES"), "a cookie"),
+    **dict.fromkeys(("json", "data"), "a JSON body field"),
+}
+#: Calls on the request that return its parsed body (``request.get_json()``, ``await
+#: request.json()``, ``await request.form()``).
+_REQUEST_BODY_CALLS: dict[str, str] = {
+    "get_json": "a JSON body field",
+    "json": "a JSON body field",
+    "form": "a form field",
+}
+_REQUEST_NAMES = frozenset({"request", "req"})
+#: Calls that keep a value as unbounded as it was (``int(page)`` is still any page).
+_KEEPING_CALLS = frozenset({"str", "int", "float", "strip", "lower", "upper", "casefold", "title"})
+_LOOKUP_CALLS = frozenset({"get", "getlist", "getone"})
+
+
+def _is_request(node: SgNode | None) -> bool:
+    """``request``, ``req``, ``self.request``: the web framework's request object."""
+    node = unwrap(node)
+    return node is not None and last_name(node) in _REQUEST_NAMES
+
+
+def _request_mapping(node: SgNode | None) -> str | None:
+    """What a mapping read from the request holds: ``request.args`` is query parameters."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.kind() == "attribute":
+        part, owner = node.field("attribute"), node.field("object")
+        if part is not None and part.text() in _REQUEST_PARTS and _is_request(owner):
+            return _REQUEST_PARTS[part.text()]
+        return None
+    if node.kind() == "call":
+        name = callee_name(node)
+        if name in _REQUEST_BODY_CALLS and _is_request(call_receiver(node)):
+            return _REQUEST_BODY_CALLS[name]
+        arguments = call_arguments(node)
+        if name == "loads" and len(arguments) == 1:  # json.loads(request.body)
+            body = unwrap(arguments[0])
+            if body is not None and body.kind() == "attribute":
+                return "a JSON body field" if _is_request(body.field("object")) else None
+    return None
+
+
+def request_value_reason(node: SgNode | None) -> str | None:
+    """Why ``node`` is a value the client chose, read from the request, or None.
+
+    ``request.args.get("player")``, ``request.GET["q"]``, ``request.headers["X-Tenant"]``,
+    ``(await request.json())["sku"]``, also through ``str()`` / ``int()`` / ``.lower()``: as many
+    values as clients care to send.
+    """
+    node = unwrap(node)
+    while node is not None and node.kind() == "call" and callee_name(node) in _KEEPING_CALLS:
+        arguments = call_arguments(node)
+        if callee_name(node) in ("str", "int", "float"):
+            node = unwrap(arguments[0]) if len(arguments) == 1 else None
+        else:
+            node = unwrap(call_receiver(node))
+    if node is None:
+        return None
+    if node.kind() == "subscript":
+        source = _request_mapping(node.field("value"))
+    elif node.kind() == "call" and callee_name(node) in _LOOKUP_CALLS:
+        source = _request_mapping(call_receiver(node))
+    else:
+        source = None
+    if source is None:
+        return None
+    return f"`{' '.join(node.text().split())}` is {source}, chosen by the client"
+
+
+#: Decorator methods that register a web route: Flask's ``route``, FastAPI's ``get``/``post``...
+_ROUTE_DECORATORS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
+)
+#: FastAPI's markers of where a parameter's value comes from.
+_PARAMETER_SOURCES: dict[str, str] = {
+    "Query": "a query parameter",
+    "Path": "a path parameter",
+    "Header": "a header",
+    "Cookie": "a cookie",
+    "Form": "a form field",
+    "Body": "a JSON body field",
+}
+#: Annotations that let any value through (an enum or a ``Literal`` is validated to a fixed set).
+_OPEN_ANNOTATIONS = frozenset(
+    {"str", "int", "float", "UUID", "uuid.UUID"}
+    | {f"Optional[{t}]" for t in ("str", "int")}
+    | {f"{t}|None" for t in ("str", "int")}
+)
+
+
+def _parameter(function: SgNode, name: str) -> SgNode | None:
+    parameters = function.field("parameters")
+    for parameter in parameters.children() if parameters is not None else []:
+        named = [child for child in parameter.children() if child.is_named()]
+        own = parameter if parameter.kind() == "identifier" else (named[0] if named else None)
+        if own is not None and own.kind() == "identifier" and own.text() == name:
+            return parameter
+    return None
+
+
+def _route_templates(function: SgNode) -> list[str]:
+    """The path templates of the route decorators on ``function`` (``"/players/{player}"``)."""
+    parent = function.parent()
+    if parent is None or parent.kind() != "decorated_definition":
+        return []
+    templates = []
+    for decorator in parent.children():
+        call = next((c for c in decorator.children() if c.kind() == "call"), None)
+        if decorator.kind() != "decorator" or call is None:
+            continue
+        if callee_name(call) in _ROUTE_DECORATORS and call_receiver(call) is not None:
+            arguments = call_arguments(call)
+            template = string_value(arguments[0]) if arguments else None
+            if template is not None:
+                templates.append(template)
+    return templates
+
+
+def route_parameter_reason(name: SgNode) -> str | None:
+    """Why a parameter of a route handler holds what the client sent, or None.
+
+    ``@app.get("/players/{player}") def get(player: str)`` (FastAPI, Starlette-style templates) or
+    ``@app.route("/players/<player>")`` (Flask): a path parameter; ``q: str = Query(None)``,
+    ``Header()``, ``Cookie()``, ``Form()``, ``Body()``: FastAPI's sources. A parameter annotated
+    with an enum or a ``Literal`` is validated onto a fixed set, and is not one.
+    """
+    function = next((a for a in name.ancestors() if a.kind() == "function_definition"), None)
+    parameter = _parameter(function, name.text()) if function is not None else None
+    if function is None or parameter is None:
+        return None
+    templates = _route_templates(function)
+    if not templates:
+        return None
+    annotation = parameter.field("type")
+    if annotation is not None and "".join(annotation.text().split()) not in _OPEN_ANNOTATIONS:
+        return None
+    default = parameter.field("value")
+    if default is not None and default.kind() == "call":
+        source = _PARAMETER_SOURCES.get(callee_name(default))
+        if source is not None:
+            return f"`{name.text()}` is {source}, chosen by the client"
+    text = name.text()
+    path = re.compile(r"\{" + re.escape(text) + r"(?::\w+)?\}|<(?:\w+:)?" + re.escape(text) + ">")
+    if any(path.search(template) for template in templates):
+        return f"`{text}` is a path parameter, chosen by the client"
     return None

@@ -4,8 +4,9 @@ Every check that meets a name asks the same questions, answered once here: which
 constant (``SPAN_NAME``), a class attribute (``Attrs.GEN_AI_INPUT``) or a semantic-conventions
 constant (``http_attributes.HTTP_METHOD``) spells, and which assignment of a local variable reaches
 a given use (the nearest one before it in the same block or an enclosing one, never one in a
-sibling branch). Names are resolved within the file: a constant imported from another module of
-the project is not read.
+sibling branch). A constant imported from another module of the project (``from .keys import
+DB_STATEMENT``, ``keys.DB_STATEMENT``, ``Attrs.HTTP_METHOD`` with ``Attrs`` imported) is read
+through the engine's ``FileContext.modules``, which parses each such module once per process.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from typing import Any
 from ast_grep_py import SgNode
 
 from otel_lint.checks import FileContext, mentions, per_file
-from otel_lint.checks.syntax.imports import file_imports, qualified_name
+from otel_lint.checks.syntax.imports import (
+    dotted_path,
+    file_imports,
+    file_relative_imports,
+    qualified_name,
+)
 from otel_lint.checks.syntax.literals import is_literal, string_value
 from otel_lint.checks.syntax.spans import SCOPES, named_children, unwrap
 from otel_lint.conventions.registry import Attribute, Metric
@@ -127,6 +133,52 @@ def file_constants(context: FileContext) -> FileConstants:
     )
 
 
+def string_constants(root: SgNode) -> dict[str, str]:
+    """The module's string constants, ``NAME`` and ``Class.NAME``, with the strings they spell.
+
+    What another module of the project can import from this one (plain data, kept between uses).
+    """
+    found = {**module_literals(root), **class_literals(root)}
+    return {
+        name: text for name, value in found.items() if (text := string_value(value)) is not None
+    }
+
+
+def project_constant(node: SgNode | None, context: FileContext) -> str | None:
+    """The string a constant imported from another module of the project spells, or None.
+
+    ``DB_STATEMENT`` after ``from .keys import DB_STATEMENT`` (or ``from app.keys import ...``),
+    ``keys.DB_STATEMENT`` after ``from app import keys``, ``Attrs.HTTP_METHOD`` after ``from .keys
+    import Attrs``: the module is found among the project's files, never in installed packages.
+    """
+    if context.modules is None or node is None or node.kind() not in ("identifier", "attribute"):
+        return None
+    path = dotted_path(node, through_subscripts=False)
+    if path is None:
+        return None
+    head, _, rest = path.partition(".")
+    relative = file_relative_imports(context).get(head)
+    if relative is not None:
+        level, target = relative
+    elif head in file_imports(context) and not file_imports(context)[head].startswith(
+        "opentelemetry."
+    ):
+        level, target = 0, file_imports(context)[head]
+    else:
+        return None
+    parts = (target + ("." + rest if rest else "")).split(".")
+    # The module is the longest prefix that is a file of the project; what follows is ``NAME``
+    # or ``Class.NAME`` (a package's own constants: module "" one level up, for ``from . import``).
+    lowest = 0 if level > 0 else 1
+    for cut in range(len(parts) - 1, lowest - 1, -1):
+        if len(parts) - cut > 2:
+            break
+        table = context.modules(".".join(parts[:cut]), level)
+        if table is not None:
+            return table.get(".".join(parts[cut:]))
+    return None
+
+
 def constant_literal(node: SgNode | None, context: FileContext) -> SgNode | None:
     """The literal a module constant or a class attribute of this file is bound to, or None."""
     if node is None:
@@ -148,6 +200,9 @@ _CONSTANT_ORIGIN = re.compile(
     r"^opentelemetry\.semconv\.(?:_incubating\.)?(?P<table>attributes|metrics)"
     r"\.\w+_(?P=table)\.(?P<constant>[A-Z][A-Z0-9_]*)$"
 )
+# The SDK's resource module re-exports the old ``ResourceAttributes`` keys under their constant
+# names (``DEPLOYMENT_ENVIRONMENT`` is ``deployment.environment``, deprecated since).
+_SDK_RESOURCE_ORIGIN = re.compile(r"^opentelemetry\.sdk\.resources\.(?P<constant>[A-Z][A-Z0-9_]*)$")
 
 
 def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric | None:
@@ -158,16 +213,20 @@ def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric |
     """
     if node.kind() not in ("identifier", "attribute") or not mentions(context, "opentelemetry"):
         return None
-    found = _CONSTANT_ORIGIN.match(qualified_name(node, file_imports(context)) or "")
+    origin = qualified_name(node, file_imports(context)) or ""
+    found = _CONSTANT_ORIGIN.match(origin)
     if found is None:
-        return None
+        resource = _SDK_RESOURCE_ORIGIN.match(origin)
+        entry = context.registry.constant(resource.group("constant")) if resource else None
+        return entry if isinstance(entry, Attribute) else None
     entry = context.registry.constant(found.group("constant"))
     wanted = Attribute if found.group("table") == "attributes" else Metric
     return entry if isinstance(entry, wanted) else None
 
 
 def constant_string(node: SgNode | None, context: FileContext) -> str | None:
-    """The string a literal, a constant of this file, or a semconv attribute constant spells."""
+    """The string a literal, a constant of this file or of another module of the project, or a
+    semconv attribute constant spells: a key is judged the same however it is spelled."""
     if node is None:
         return None
     literal = string_value(node)
@@ -177,7 +236,9 @@ def constant_string(node: SgNode | None, context: FileContext) -> str | None:
     if bound is not None:
         return string_value(bound)
     entry = semconv_constant(node, context)
-    return entry.key if isinstance(entry, Attribute) else None
+    if isinstance(entry, Attribute):
+        return entry.key
+    return project_constant(node, context)
 
 
 # --- the binding of a local that reaches a use ---------------------------------------------------
