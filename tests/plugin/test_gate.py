@@ -156,3 +156,45 @@ def test_a_projects_own_scope_can_be_left(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*FAILED*test_current*"])
+
+
+RULES_SUITE = """
+from opentelemetry import trace
+
+def test_deprecated_key():
+    with trace.get_tracer("shop").start_as_current_span("checkout") as span:
+        span.set_attribute("http.method", "GET")
+
+def test_malformed_key():
+    with trace.get_tracer("shop").start_as_current_span("checkout") as span:
+        span.set_attribute("userId", "u")
+"""
+
+
+@pytest.mark.parametrize(
+    ("table", "failed"),
+    [
+        ("", ["test_deprecated_key", "test_malformed_key"]),
+        ('ignore = ["OTL301"]', ["test_malformed_key"]),
+        ('select = ["OTL302"]', ["test_malformed_key"]),
+        ('ignore = ["OTL3"]', []),
+        ('ignore = ["OTL3"]\nextend-select = ["OTL301"]', ["test_deprecated_key"]),
+        ('select = ["OTL30"]\nignore = ["OTL3"]', ["test_deprecated_key", "test_malformed_key"]),
+        ('severity = { OTL301 = "info" }', ["test_malformed_key"]),
+        (
+            'severity = { OTL301 = "warning", OTL302 = "error" }',
+            ["test_deprecated_key", "test_malformed_key"],
+        ),
+    ],
+)
+def test_the_linters_rule_selection_applies(
+    pytester: pytest.Pytester, table: str, failed: list[str]
+) -> None:
+    pytester.makepyprojecttoml(f"[tool.otel-lint]\n{table}\n")
+    pytester.makepyfile(RULES_SUITE)
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
+    result.assert_outcomes(passed=2 - len(failed), failed=len(failed))
+    for name in failed:
+        result.stdout.fnmatch_lines([f"FAILED *::{name}*"])
+    if "info" in table:
+        result.stdout.fnmatch_lines(["*0 known, 1 not judged (info or third-party)*"])
