@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -198,3 +200,149 @@ def test_the_linters_rule_selection_applies(
         result.stdout.fnmatch_lines([f"FAILED *::{name}*"])
     if "info" in table:
         result.stdout.fnmatch_lines(["*0 known, 1 not judged (info or third-party)*"])
+
+
+RATCHET_SUITE = """
+import pytest
+from opentelemetry import metrics, trace
+
+import flaskish
+
+tracer = trace.get_tracer("shop.orders")
+orders = metrics.get_meter("shop.orders").create_counter("shop.orders_total", unit="{order}")
+
+@pytest.mark.parametrize("n", range(6))
+def test_order(n):
+    flaskish.serve()
+    with tracer.start_as_current_span("place order") as span:
+        span.set_attribute("http.method", "POST")
+        span.set_attribute("shop.order.items", n)
+    orders.add(1, {"shop.channel": "web"})
+
+def test_refund():
+    with tracer.start_as_current_span("refund") as span:
+        span.set_attribute("net.peer.name", "bank")
+        NEW_VIOLATION
+"""
+
+
+def _ratchet_project(pytester: pytest.Pytester, new_violation: str = "pass") -> None:
+    pytester.makepyfile(
+        flaskish=THIRD_PARTY,
+        test_orders=RATCHET_SUITE.replace("NEW_VIOLATION", new_violation),
+    )
+
+
+def test_a_baseline_holds_identities_and_known_violations_pass(
+    pytester: pytest.Pytester,
+) -> None:
+    _ratchet_project(pytester)
+    written = pytester.runpytest_subprocess(
+        *NO_ORDER, "--otel-strict", "--otel-write-baseline", "base/otel.json"
+    )
+    written.assert_outcomes(passed=7)
+    document = json.loads((pytester.path / "base" / "otel.json").read_text())
+    assert document == {
+        "version": 1,
+        "violations": [
+            {
+                "code": "OTL301",
+                "signal": "span",
+                "name": "place order",
+                "key": "http.method",
+                "scope": "shop.orders",
+            },
+            {
+                "code": "OTL301",
+                "signal": "span",
+                "name": "refund",
+                "key": "net.peer.name",
+                "scope": "shop.orders",
+            },
+            {
+                "code": "OTL305",
+                "signal": "metric",
+                "name": "shop.orders_total",
+                "key": "shop.orders_total",
+                "scope": "shop.orders",
+            },
+        ],
+    }
+    known = pytester.runpytest_subprocess(
+        *NO_ORDER, "--otel-strict", "--otel-baseline", "base/otel.json"
+    )
+    known.assert_outcomes(passed=7)
+    known.stdout.fnmatch_lines(["*violations: 0 new, 3 known, 2 not judged*"])
+    # A new violation fails its test; the known ones stay quiet.
+    _ratchet_project(pytester, 'span.set_attribute("http.url", "/x")')
+    new = pytester.runpytest_subprocess(
+        *NO_ORDER, "--otel-strict", "--otel-baseline", "base/otel.json"
+    )
+    new.assert_outcomes(passed=6, failed=1)
+    new.stdout.fnmatch_lines(
+        [
+            "*OTL301 ?span 'refund', scope 'shop.orders'? *http.url*",
+            "*(1 more known from the baseline)*",
+        ]
+    )
+    new.stdout.no_fnmatch_line("*OTL301 ?span 'refund'*net.peer.name*")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "*otel-testing: *missing.json: no such baseline*"),
+        ("{", "*otel-testing: *bad.json: not a readable otel-testing baseline*"),
+        ('{"version": 1, "violations": [{"code": 1}]}', "*bad.json: violations[[]0[]] needs*"),
+        ("[]", "*bad.json: not an otel-testing baseline*"),
+    ],
+)
+def test_a_bad_baseline_is_a_usage_error(
+    pytester: pytest.Pytester, content: str | None, message: str
+) -> None:
+    _ratchet_project(pytester)
+    name = "missing.json" if content is None else "bad.json"
+    if content is not None:
+        (pytester.path / name).write_text(content)
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict", "--otel-baseline", name)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    result.stderr.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.slow
+def test_baseline_report_and_summary_are_the_same_under_xdist_and_random_order(
+    pytester: pytest.Pytester,
+) -> None:
+    _ratchet_project(pytester, 'span.set_attribute("http.url", "/x")')
+    (pytester.path / "known.json").write_text(
+        '{"version": 1, "violations": [{"code": "OTL301", "signal": "span", '
+        '"name": "place order", "key": "http.method", "scope": "shop.orders"}]}'
+    )
+    runs = {
+        "serial": [*NO_ORDER],
+        "xdist": [*NO_ORDER, "-n", "2"],
+        "random": ["-p", "randomly", "-p", "xdist", "-n", "2", "--randomly-seed=7"],
+    }
+    outputs = {}
+    for label, options in runs.items():
+        result = pytester.runpytest_subprocess(
+            *options,
+            "--otel-strict",
+            "--otel-baseline=known.json",
+            f"--otel-write-baseline={label}/baseline.json",
+            f"--otel-report={label}/report.json",
+        )
+        result.assert_outcomes(passed=7)
+        summary = [line for line in result.outlines if line.startswith("otel-testing: ")]
+        assert len(summary) == 1, result.outlines
+        outputs[label] = (
+            (pytester.path / label / "baseline.json").read_text(),
+            (pytester.path / label / "report.json").read_text(),
+            summary[0].replace(label, "LABEL"),
+        )
+    assert outputs["serial"] == outputs["xdist"] == outputs["random"]
+    report = json.loads(outputs["serial"][1])
+    assert report["summary"]["tests"] == 7
+    assert report["summary"]["spans"] == 6 * 2 + 1
+    assert "-n 2" not in outputs["serial"][2]
