@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -346,3 +347,121 @@ def test_baseline_report_and_summary_are_the_same_under_xdist_and_random_order(
     assert report["summary"]["tests"] == 7
     assert report["summary"]["spans"] == 6 * 2 + 1
     assert "-n 2" not in outputs["serial"][2]
+
+
+REPORT_SUITE = """
+import logging
+from opentelemetry import metrics, trace
+
+import flaskish
+
+tracer = trace.get_tracer("shop.orders")
+meter = metrics.get_meter("shop.orders")
+latency = meter.create_histogram("shop.order.duration", unit="ms")
+
+def test_order(telemetry):
+    flaskish.serve()
+    with tracer.start_as_current_span("place order", kind=trace.SpanKind.CLIENT) as span:
+        span.set_attribute("shop.order.items", 3)
+        span.set_attribute("shop.order.tags", ["a", "b"])
+    latency.record(12.5, {"shop.channel": "web"})
+    logging.getLogger("shop.orders").warning("placed")
+
+def test_plain(telemetry):
+    with tracer.start_as_current_span("place order", kind=trace.SpanKind.CLIENT) as span:
+        span.set_attribute("shop.order.items", 1.5)
+"""
+
+
+def _schema() -> dict[str, object]:
+    from otel_testing.report import SCHEMA_FILE
+
+    schema: dict[str, object] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+def test_the_json_report_says_what_the_suite_emitted(pytester: pytest.Pytester) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    pytester.makepyfile(flaskish=THIRD_PARTY, test_report=REPORT_SUITE)
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-report", "out/report.json")
+    result.assert_outcomes(passed=2)  # a report alone fails nothing
+    result.stdout.fnmatch_lines(
+        [
+            "otel-testing: 3 spans, 1 metrics, 1 log records, 2 scopes; "
+            "violations: 1 new, 0 known, 2 not judged (info or third-party); "
+            "report: out/report.json"
+        ]
+    )
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    jsonschema.validate(report, _schema())
+    order, plain = "test_report.py::test_order", "test_report.py::test_plain"
+    assert report["spans"] == [
+        {
+            "name": "GET /cart",
+            "kind": "SERVER",
+            "scope": "opentelemetry.instrumentation.flask",
+            "tests": [order],
+        },
+        {"name": "place order", "kind": "CLIENT", "scope": "shop.orders", "tests": [order, plain]},
+    ]
+    assert report["metrics"] == [
+        {
+            "name": "shop.order.duration",
+            "instrument": "histogram",
+            "unit": "ms",
+            "scope": "shop.orders",
+            "attribute_keys": ["shop.channel"],
+            "tests": [order],
+        }
+    ]
+    types = {row["key"]: row["value_types"] for row in report["attributes"]}
+    assert types["shop.order.items"] == ["float", "int"]
+    assert types["shop.order.tags"] == ["str[]"]
+    assert report["logs"] == [{"scope": "shop.orders", "count": 1, "tests": [order]}]
+    statuses = {(row["code"], row["key"], row["status"]) for row in report["violations"]}
+    # Without --otel-strict nothing fails, but the project's own violation is still new.
+    assert ("OTL306", "shop.order.duration", "new") in statuses
+    assert ("OTL301", "http.method", "third-party") in statuses
+
+
+def test_the_sarif_report_is_sarif_2_1_0(pytester: pytest.Pytester) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    pytester.makepyfile(flaskish=THIRD_PARTY, test_report=REPORT_SUITE)
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict", "--otel-report=r.sarif")
+    result.assert_outcomes(passed=1, failed=1)
+    sarif = json.loads((pytester.path / "r.sarif").read_text())
+    schema = Path(__file__).parents[1] / "schemas" / "sarif-2.1.0-rtm.5.json"
+    jsonschema.validate(sarif, json.loads(schema.read_text()))
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    levels = {
+        (r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for r in run["results"]
+    }
+    assert ("OTL306", "error", "test_report.py") in levels
+    assert ("OTL301", "note", "test_report.py") in levels
+    for result_ in run["results"]:
+        assert rules[result_["ruleIndex"]]["id"] == result_["ruleId"]
+        assert result_["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+        assert result_["partialFingerprints"]["otelTesting/v1"]
+
+
+def test_the_report_schema_documents_every_field(pytester: pytest.Pytester) -> None:
+    # Every property the schema names carries a type or a reference, and the summary counts
+    # every status a violation can have.
+    schema = _schema()
+    statuses = schema["properties"]["violations"]["items"]["properties"]["status"]["enum"]  # type: ignore[index]
+    counted = schema["properties"]["summary"]["properties"]["violations"]["required"]  # type: ignore[index]
+    assert statuses == counted == ["new", "known", "info", "third-party"]
+
+
+def test_a_report_that_cannot_be_written_fails_the_session_plainly(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(flaskish=THIRD_PARTY, test_report=REPORT_SUITE)
+    (pytester.path / "taken").write_text("a file, not a folder")
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-report", "taken/report.json")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*taken/report.json: cannot write: *"])
+    result.stdout.no_fnmatch_line("*Traceback*")
