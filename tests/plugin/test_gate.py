@@ -465,3 +465,56 @@ def test_a_report_that_cannot_be_written_fails_the_session_plainly(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*taken/report.json: cannot write: *"])
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_strict_fails_a_session_that_captured_nothing(pytester: pytest.Pytester) -> None:
+    # The instrumentation was never installed: every test passes, and the gate saw nothing.
+    pytester.makepyfile(
+        """
+        def handle():
+            return "ok"
+
+        def test_handle(telemetry):
+            assert handle() == "ok"
+        """
+    )
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["--otel-strict: the 1 test(s) that asked for telemetry captured none*"]
+    )
+    # Without strict mode an empty capture is no-one's business.
+    assert pytester.runpytest_subprocess(*NO_ORDER).ret == pytest.ExitCode.OK
+
+
+def test_strict_fails_a_session_missing_an_expected_span_or_metric(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini(
+        "[pytest]\notel_expect_spans =\n    place order\n    refund\n"
+        "otel_expect_metrics = shop.order.duration\n"
+    )
+    pytester.makepyfile(
+        """
+        from opentelemetry import trace
+
+        def test_order():
+            with trace.get_tracer("shop").start_as_current_span("place order"):
+                pass
+        """
+    )
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "--otel-strict: expected telemetry that no test emitted: span 'refund', "
+            "metric 'shop.order.duration'"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*captured none*")
+    # The same run under xdist merges what the workers saw before deciding.
+    parallel = pytester.runpytest_subprocess(*NO_ORDER, "-n", "2", "--otel-strict")
+    assert parallel.ret == pytest.ExitCode.TESTS_FAILED
+    parallel.stdout.fnmatch_lines(["*no test emitted: span 'refund', metric*"])
