@@ -379,6 +379,22 @@ def _judge(item: pytest.Item, capture: SessionCapture, strict: bool) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    assertions = sys.modules.get("otel_testing.views.assertions")  # None: no test asked
+    if assertions is None or call.excinfo is None:
+        return report
+    if isinstance(call.excinfo.value, assertions.TelemetryAssertionError):
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            # The short summary shows the message's first line, not the exception's long path.
+            crash.message = str(call.excinfo.value)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
