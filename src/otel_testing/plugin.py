@@ -341,7 +341,14 @@ def pytest_fixture_setup(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    result = yield
+    try:
+        result = yield
+    except Exception:
+        # A failed test's telemetry still belongs in the session's record and report.
+        capture = _active_capture()
+        if capture is not None and _GATE in item.config.stash:
+            _judge(item, capture, strict=False)
+        raise
     capture = _active_capture()
     if capture is None:
         return result

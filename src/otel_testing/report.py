@@ -71,14 +71,20 @@ def third_party_lines(record: SessionRecord) -> list[str]:
             by_scope.setdefault(row["scope"], []).append(row)
     lines = []
     for scope, rows in sorted(by_scope.items()):
-        lines.append(f"{_escape(scope) or '(no scope name)'}: {len(rows)} violation(s), not failed")
-        for row in rows[:_SHOWN_PER_SCOPE]:
-            lines.append(
-                f"  {row['code']} [{row['signal']} {_escape(repr(row['name']))}] "
-                f"{_escape(row['message'])}"
+        # One line per mistake, naming the spans and metrics that carry it: a contrib
+        # instrumentation repeats the same old key on every span and metric it emits.
+        places: dict[tuple[str, str, str], list[str]] = {}
+        for row in rows:
+            places.setdefault((row["code"], row["key"], row["message"]), []).append(
+                f"{row['signal']} {row['name']!r}"
             )
-        if len(rows) > _SHOWN_PER_SCOPE:
-            lines.append(f"  ... and {len(rows) - _SHOWN_PER_SCOPE} more")
+        name = _escape(scope) or "(no scope name)"
+        lines.append(f"{name}: {len(rows)} violation(s), not failed")
+        for (code, _, message), where in sorted(places.items())[:_SHOWN_PER_SCOPE]:
+            shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+            lines.append(f"  {code} {_escape(message)} (on {_escape(shown)})")
+        if len(places) > _SHOWN_PER_SCOPE:
+            lines.append(f"  ... and {len(places) - _SHOWN_PER_SCOPE} more kinds of violation")
         hint = _hint(rows)
         if hint:
             lines.append(f"  hint: {hint}")

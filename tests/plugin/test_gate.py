@@ -63,7 +63,8 @@ def test_third_party_scopes_are_summarised_not_failed(pytester: pytest.Pytester)
         [
             "*otel-testing: scopes the project does not own*",
             "opentelemetry.instrumentation.flask: 2 violation(s), not failed",
-            "  OTL301 ?span 'GET /cart'? *http.method*",
+            "  OTL301 `http.method` is a deprecated * (on span 'GET /cart')",
+            "  OTL301 `net.host.port` is a deprecated * (on span 'GET /cart')",
             "  hint: *OTEL_SEMCONV_STABILITY_OPT_IN to 'http' or 'http/dup'*",
         ]
     )
