@@ -19,6 +19,7 @@ from otel_lint.findings import Severity
 from otel_testing.scopes import ScopeOwnership
 
 if TYPE_CHECKING:
+    from otel_lint.config.settings import Settings
     from otel_testing.conventions import Violation
     from otel_testing.views.logs import Logs
     from otel_testing.views.metrics import Metrics
@@ -51,6 +52,17 @@ class RuleSelection:
     select: tuple[str, ...] = ("ALL",)
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, settings: Settings | None) -> RuleSelection:
+        """The selection ``[tool.otel-lint]`` makes (everything, when there is no table)."""
+        if settings is None:
+            return cls()
+        return cls(
+            (*settings.select, *settings.extend_select),
+            tuple(settings.ignore),
+            dict(settings.severity),
+        )
 
     def enabled(self, code: str) -> bool:
         return _specificity(code, self.select) > _specificity(code, self.ignore)

@@ -191,18 +191,10 @@ def _gate(config: pytest.Config) -> Gate:
     if gate is not None:
         return gate
     # Imported here, as everything of ours beyond this module (see _capture).
-    from otel_lint.findings import Severity
     from otel_testing.gate import Gate, GateError, RuleSelection, read_baseline
     from otel_testing.scopes import ScopeOwnership
 
-    settings = _project_settings(config)
-    selection = RuleSelection()
-    if settings is not None:
-        selection = RuleSelection(
-            tuple([*settings.select, *settings.extend_select]),
-            tuple(settings.ignore),
-            {code: Severity(level) for code, level in settings.severity.items()},
-        )
+    selection = RuleSelection.of(_project_settings(config))
     owners = ScopeOwnership(
         config.rootpath,
         config.getini("otel_strict_scopes"),

@@ -221,7 +221,8 @@ def test_a_flask_app_passes_strict_mode_behind_old_convention_instrumentations(
             "opentelemetry.instrumentation.requests: * violation(s), not failed",
             "  OTL301 `http.method` is a deprecated *(on *span 'GET'*)",
             hint,
-            "otel-testing: 9 spans, 4 metrics, 0 log records, 3 scopes; violations: 0 new, 0 known*",
+            "otel-testing: 9 spans, 4 metrics, 0 log records, 3 scopes; "
+            "violations: 0 new, 0 known*",
         ]
     )
 

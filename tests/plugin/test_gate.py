@@ -117,27 +117,66 @@ def test_every_span_is_named_then_counted(pytester: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("*'step10'*")
 
 
+#: Scopes of the project's own code (a package and a test module under the rootdir, names that
+#: are no module at all) and of third parties (installed, the standard library, a virtual
+#: environment inside the project).
+PROJECT_SCOPES = {
+    "shop",
+    "shop.cart",
+    "shop.legacy.orders",
+    "shop.legacyfree",
+    "svc-a",
+    "test_it",
+    "",
+}
+OTHER_SCOPES = {
+    "opentelemetry.instrumentation.flask",
+    "opentelemetry.sdk",
+    "werkzeug",
+    "logging",
+    "vendored.client",
+}
+
+
 @pytest.mark.parametrize(
-    ("ini", "outcome"),
+    ("judged", "left", "owned"),
     [
-        ("", {"passed": 1}),
-        ("otel_strict_scopes = opentelemetry.instrumentation", {"failed": 1}),
-        ("otel_strict_scopes = *", {"failed": 1}),
+        ((), (), PROJECT_SCOPES),
         (
-            "otel_strict_scopes = *\notel_strict_ignore_scopes = opentelemetry.instrumentation",
-            {"passed": 1},
+            ("opentelemetry.instrumentation",),
+            (),
+            PROJECT_SCOPES | {"opentelemetry.instrumentation.flask"},
         ),
+        (("*",), (), PROJECT_SCOPES | OTHER_SCOPES),
+        (
+            ("*",),
+            ("opentelemetry.instrumentation",),
+            PROJECT_SCOPES | OTHER_SCOPES - {"opentelemetry.instrumentation.flask"},
+        ),
+        ((), ("shop.legacy",), PROJECT_SCOPES - {"shop.legacy.orders"}),
     ],
 )
-def test_scopes_to_judge_and_to_leave_are_configurable(
-    pytester: pytest.Pytester, ini: str, outcome: dict[str, int]
+def test_which_scopes_are_the_projects(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    judged: tuple[str, ...],
+    left: tuple[str, ...],
+    owned: set[str],
 ) -> None:
-    pytester.makeini(f"[pytest]\n{ini}\n")
-    pytester.makepyfile(
-        flaskish=THIRD_PARTY,
-        test_it="import flaskish\n\ndef test_serve():\n    flaskish.serve()\n",
-    )
-    pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict").assert_outcomes(**outcome)
+    from otel_testing.scopes import ScopeOwnership
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "test_it.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # A virtual environment inside the project is someone else's code all the same.
+    installed = tmp_path / ".venv" / "lib" / "site-packages" / "vendored"
+    installed.mkdir(parents=True)
+    (installed / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(installed.parent))
+    owners = ScopeOwnership(tmp_path, judged, left)
+    scopes = PROJECT_SCOPES | OTHER_SCOPES
+    assert {scope for scope in scopes if owners.is_projects(scope)} == owned
 
 
 def test_a_projects_own_scope_can_be_left(pytester: pytest.Pytester) -> None:
@@ -176,32 +215,45 @@ def test_malformed_key():
 
 
 @pytest.mark.parametrize(
-    ("table", "failed"),
+    ("table", "failing"),
     [
-        ("", ["test_deprecated_key", "test_malformed_key"]),
-        ('ignore = ["OTL301"]', ["test_malformed_key"]),
-        ('select = ["OTL302"]', ["test_malformed_key"]),
-        ('ignore = ["OTL3"]', []),
-        ('ignore = ["OTL3"]\nextend-select = ["OTL301"]', ["test_deprecated_key"]),
-        ('select = ["OTL30"]\nignore = ["OTL3"]', ["test_deprecated_key", "test_malformed_key"]),
-        ('severity = { OTL301 = "info" }', ["test_malformed_key"]),
-        (
-            'severity = { OTL301 = "warning", OTL302 = "error" }',
-            ["test_deprecated_key", "test_malformed_key"],
-        ),
+        ("", {"OTL301", "OTL302"}),
+        ('ignore = ["OTL301"]', {"OTL302"}),
+        ('select = ["OTL302"]', {"OTL302"}),
+        ('ignore = ["OTL3"]', set()),
+        ('ignore = ["OTL3"]\nextend-select = ["OTL301"]', {"OTL301"}),
+        ('select = ["OTL30"]\nignore = ["OTL3"]', {"OTL301", "OTL302"}),
+        ('severity = { OTL301 = "info" }', {"OTL302"}),
+        ('severity = { OTL301 = "warning", OTL302 = "error" }', {"OTL301", "OTL302"}),
     ],
 )
-def test_the_linters_rule_selection_applies(
-    pytester: pytest.Pytester, table: str, failed: list[str]
-) -> None:
-    pytester.makepyprojecttoml(f"[tool.otel-lint]\n{table}\n")
+def test_the_linters_rule_selection_applies(tmp_path: Path, table: str, failing: set[str]) -> None:
+    from otel_lint.config.loader import read_config_file
+    from otel_testing.conventions import Violation
+    from otel_testing.gate import NEW, RuleSelection, judge
+    from otel_testing.scopes import ScopeOwnership
+
+    (tmp_path / "pyproject.toml").write_text(f"[tool.otel-lint]\n{table}\n")
+    selection = RuleSelection.of(read_config_file(tmp_path / "pyproject.toml"))
+    violations = [
+        Violation(code, "span", "checkout", "k", "m", scope="shop") for code in ("OTL301", "OTL302")
+    ]
+    verdicts = judge(violations, selection, ScopeOwnership(tmp_path), frozenset())
+    assert {v.violation.code for v in verdicts if v.status == NEW} == failing
+
+
+def test_strict_mode_reads_the_selection_from_pyproject(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        '[tool.otel-lint]\nignore = ["OTL302", "OTL303"]\nseverity = { OTL301 = "info" }\n'
+    )
     pytester.makepyfile(RULES_SUITE)
     result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
-    result.assert_outcomes(passed=2 - len(failed), failed=len(failed))
-    for name in failed:
-        result.stdout.fnmatch_lines([f"FAILED *::{name}*"])
-    if "info" in table:
-        result.stdout.fnmatch_lines(["*0 known, 1 not judged (info or third-party)*"])
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*violations: 0 new, 0 known, 1 not judged (info or third-party)*"]
+    )
+    pytester.makepyprojecttoml("[tool.otel-lint]\n")
+    pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict").assert_outcomes(failed=2)
 
 
 RATCHET_SUITE = """
@@ -515,7 +567,3 @@ def test_strict_fails_a_session_missing_an_expected_span_or_metric(
         ]
     )
     result.stdout.no_fnmatch_line("*captured none*")
-    # The same run under xdist merges what the workers saw before deciding.
-    parallel = pytester.runpytest_subprocess(*NO_ORDER, "-n", "2", "--otel-strict")
-    assert parallel.ret == pytest.ExitCode.TESTS_FAILED
-    parallel.stdout.fnmatch_lines(["*no test emitted: span 'refund', metric*"])
