@@ -46,6 +46,7 @@ _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
 _SETTINGS = pytest.StashKey["Settings | None"]()
 _GATE = pytest.StashKey["Gate"]()
 _PROBLEMS = pytest.StashKey[list[str]]()
+_NOTES = pytest.StashKey[list[str]]()
 _WORKER_OUTPUT = "otel_testing"
 #: Options that make the session a gate: judged, recorded and summarised at its end.
 _GATE_OPTIONS = ("otel_strict", "otel_baseline", "otel_write_baseline", "otel_report")
@@ -251,6 +252,13 @@ def _conclude(config: pytest.Config, gate: Gate) -> list[str]:
     report = config.getoption("otel_report", None)
     if report:
         write_text(Path(report), report_text(record, Path(report)))
+    unseen = len(gate.baseline - set(record.identities(KNOWN)))
+    if unseen and not written:
+        # Not a failure: a partial run (-k, one file) does not see everything the baseline holds.
+        config.stash[_NOTES] = [
+            f"otel-testing: {unseen} baseline entr{'y was' if unseen == 1 else 'ies were'} not "
+            "seen in this run (fixed, or not run); --otel-write-baseline on a full run drops them"
+        ]
     if not config.getoption("otel_strict", False) or not record.tests:
         return []
     problems = []
@@ -282,6 +290,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "otel-testing: scopes the project does not own")
         for line in lines:
             terminalreporter.write_line(line)
+    for note in config.stash.get(_NOTES, []):
+        terminalreporter.write_line(note)
     for problem in config.stash.get(_PROBLEMS, []):
         terminalreporter.write_line(problem, red=True, bold=True)
     report = config.getoption("otel_report", None)

@@ -340,6 +340,18 @@ def test_a_baseline_holds_identities_and_known_violations_pass(
         ]
     )
     new.stdout.no_fnmatch_line("*OTL301 ?span 'refund'*net.peer.name*")
+    # Fixing a known violation leaves its entry unseen: said, not failed, until rewritten.
+    _ratchet_project(pytester, 'span.set_attribute("net.peer.name", "bank")')
+    (pytester.path / "test_orders.py").write_text(
+        (pytester.path / "test_orders.py")
+        .read_text()
+        .replace('"http.method"', '"http.request.method"')
+    )
+    fixed = pytester.runpytest_subprocess(
+        *NO_ORDER, "--otel-strict", "--otel-baseline", "base/otel.json"
+    )
+    fixed.assert_outcomes(passed=7)
+    fixed.stdout.fnmatch_lines(["otel-testing: 1 baseline entry was not seen in this run*"])
 
 
 @pytest.mark.parametrize(
