@@ -9,6 +9,7 @@ global provider is set and no logging handler is added; see the README's plugin 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from collections.abc import Generator
@@ -345,11 +346,13 @@ def pytest_fixture_setup(
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     try:
         result = yield
-    except Exception:
-        # A failed test's telemetry still belongs in the session's record and report.
+    except (Exception, pytest.fail.Exception, pytest.skip.Exception):
+        # A failed test's telemetry still belongs in the session's record and report; its own
+        # failure is what the user must see, so nothing of the gate's may replace it.
         capture = _active_capture()
         if capture is not None and _GATE in item.config.stash:
-            _judge(item, capture, strict=False)
+            with contextlib.suppress(Exception, pytest.fail.Exception):
+                _judge(item, capture, strict=False)
         raise
     capture = _active_capture()
     if capture is None:

@@ -579,3 +579,35 @@ def test_strict_fails_a_session_missing_an_expected_span_or_metric(
         ]
     )
     result.stdout.no_fnmatch_line("*captured none*")
+
+
+def test_a_failed_tests_telemetry_is_recorded_and_its_failure_kept(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from opentelemetry import trace
+
+        def emit(name):
+            with trace.get_tracer("shop").start_as_current_span(name) as span:
+                span.set_attribute("http.method", "GET")
+
+        def test_assertion():
+            emit("assertion")
+            assert 1 == 2
+
+        def test_fail():
+            emit("fail")
+            pytest.fail("failed on purpose")
+        """
+    )
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict", "--otel-report=r.json")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*assert 1 == 2*", "*failed on purpose*"])
+    result.stdout.no_fnmatch_line("*telemetry violates*")
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert [(row["name"], row["status"]) for row in report["violations"]] == [
+        ("assertion", "new"),
+        ("fail", "new"),
+    ]
