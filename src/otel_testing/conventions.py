@@ -181,13 +181,18 @@ def check_semconv(
     return list(unique.values())
 
 
+def printable(text: str) -> str:
+    """``text`` safe for one terminal line: control characters (from emitted names) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 #: How many violations a failing test lists before it only counts the rest.
 SHOWN = 10
 
 
 def violations_report(violations: Sequence[Violation], known: int = 0) -> str:
     """The text a failing strict test shows: the first few violations, then a count."""
-    lines = [f"  {v}" for v in violations[:SHOWN]]
+    lines = [f"  {printable(str(v))}" for v in violations[:SHOWN]]
     if len(violations) > SHOWN:
         lines.append(f"  ... and {len(violations) - SHOWN} more")
     if known:

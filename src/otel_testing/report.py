@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from otel_testing.conventions import printable
 from otel_testing.gate import INFO, KNOWN, NEW, THIRD_PARTY, SessionRecord
 
 REPORT_VERSION = 1
@@ -24,11 +25,6 @@ _LEVEL = {NEW: "error", KNOWN: "warning", INFO: "note", THIRD_PARTY: "note"}
 #: namespaces its old names use.
 _OPT_IN_SIGNALS = {"http": ("http.", "net.", "url.", "user_agent."), "database": ("db.",)}
 _SHOWN_PER_SCOPE = 5
-
-
-def _escape(text: str) -> str:
-    """Text safe for one terminal line: control characters as escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def opt_in_values(signal: str) -> list[str]:
@@ -78,11 +74,11 @@ def third_party_lines(record: SessionRecord) -> list[str]:
             places.setdefault((row["code"], row["key"], row["message"]), []).append(
                 f"{row['signal']} {row['name']!r}"
             )
-        name = _escape(scope) or "(no scope name)"
+        name = printable(scope) or "(no scope name)"
         lines.append(f"{name}: {len(rows)} violation(s), not failed")
         for (code, _, message), where in sorted(places.items())[:_SHOWN_PER_SCOPE]:
             shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
-            lines.append(f"  {code} {_escape(message)} (on {_escape(shown)})")
+            lines.append(f"  {code} {printable(message)} (on {printable(shown)})")
         if len(places) > _SHOWN_PER_SCOPE:
             lines.append(f"  ... and {len(places) - _SHOWN_PER_SCOPE} more kinds of violation")
         hint = _hint(rows)

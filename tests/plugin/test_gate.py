@@ -179,26 +179,36 @@ def test_which_scopes_are_the_projects(
     assert {scope for scope in scopes if owners.is_projects(scope)} == owned
 
 
+TWO_SCOPES = """
+from opentelemetry import trace
+
+def emit(scope):
+    with trace.get_tracer(scope).start_as_current_span("s") as span:
+        span.set_attribute(KEY, 1)
+
+def test_first():
+    emit(FIRST)
+
+def test_second():
+    emit(SECOND)
+"""
+
+
+def _two_scopes(key: str, first: str, second: str) -> str:
+    """A suite of two tests setting ``key`` on a span, the first in scope ``first``."""
+    return (
+        TWO_SCOPES.replace("KEY", repr(key))
+        .replace("FIRST", repr(first))
+        .replace("SECOND", repr(second))
+    )
+
+
 def test_a_projects_own_scope_can_be_left(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\notel_strict_ignore_scopes = shop.legacy\n")
-    pytester.makepyfile(
-        """
-        from opentelemetry import trace
-
-        def emit(scope):
-            with trace.get_tracer(scope).start_as_current_span("s") as span:
-                span.set_attribute("http.method", "GET")
-
-        def test_legacy():
-            emit("shop.legacy.orders")
-
-        def test_current():
-            emit("shop.legacyfree")
-        """
-    )
+    pytester.makepyfile(_two_scopes("http.method", "shop.legacy.orders", "shop.legacyfree"))
     result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*FAILED*test_current*"])
+    result.stdout.fnmatch_lines(["*FAILED*test_second*"])
 
 
 RULES_SUITE = """
@@ -611,3 +621,12 @@ def test_a_failed_tests_telemetry_is_recorded_and_its_failure_kept(
         ("assertion", "new"),
         ("fail", "new"),
     ]
+
+
+def test_control_characters_in_emitted_names_are_escaped(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(_two_scopes("shop.x\x1b[31m", "shop", "opentelemetry.instrumentation.x"))
+    result = pytester.runpytest_subprocess(*NO_ORDER, "--otel-strict")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "\x1b[31m" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*OTL302 ?span 's', scope 'shop'? `shop.x\\x1b?31m`*"])
+    result.stdout.fnmatch_lines(["  OTL302 `shop.x\\x1b?31m`*(on span 's')"])
