@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from otel_lint.conventions.codes import ATTRIBUTE_KEY_CODES, METRIC_CODES
+from otel_lint.conventions.naming import IssueKind
 from otel_testing.conventions import printable
 from otel_testing.gate import INFO, KNOWN, NEW, THIRD_PARTY, SessionRecord
 
@@ -25,6 +27,10 @@ _LEVEL = {NEW: "error", KNOWN: "warning", INFO: "note", THIRD_PARTY: "note"}
 #: namespaces its old names use.
 _OPT_IN_SIGNALS = {"http": ("http.", "net.", "url.", "user_agent."), "database": ("db.",)}
 _SHOWN_PER_SCOPE = 5
+#: The codes of a deprecated attribute and a deprecated metric (`otel_lint.conventions.codes`).
+_DEPRECATIONS = frozenset(
+    {ATTRIBUTE_KEY_CODES[IssueKind.DEPRECATED], METRIC_CODES[IssueKind.METRIC_DEPRECATED]}
+)
 
 
 def opt_in_values(signal: str) -> list[str]:
@@ -43,7 +49,9 @@ def opt_in_values(signal: str) -> list[str]:
 
 
 def _hint(rows: Sequence[dict[str, Any]]) -> str | None:
-    names = [row["key"] for row in rows] + [row["name"] for row in rows]
+    # Only a deprecated key or metric is a sign of the old conventions that opting in replaces.
+    old = [row for row in rows if row["code"] in _DEPRECATIONS]
+    names = [row["key"] for row in old] + [row["name"] for row in old]
     signals = [
         signal
         for signal, prefixes in _OPT_IN_SIGNALS.items()

@@ -205,8 +205,9 @@ def _shop(pytester: pytest.Pytester, own_key: str) -> None:
 
 
 def test_a_flask_app_passes_strict_mode_behind_old_convention_instrumentations(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OTEL_SEMCONV_STABILITY_OPT_IN", raising=False)
     _shop(pytester, "http.request.method")
     result = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
     result.assert_outcomes(passed=3)
@@ -225,6 +226,12 @@ def test_a_flask_app_passes_strict_mode_behind_old_convention_instrumentations(
             "violations: 0 new, 0 known*",
         ]
     )
+    # The hint is right: opted in, the Flask instrumentation has nothing left to report.
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    opted_in = pytester.runpytest_subprocess("-p", "no:randomly", "--otel-strict")
+    opted_in.assert_outcomes(passed=3)
+    opted_in.stdout.no_fnmatch_line("*opentelemetry.instrumentation.flask*")
+    opted_in.stdout.no_fnmatch_line("*hint:*")
 
 
 def test_a_flask_app_fails_strict_mode_for_its_own_deprecated_key(
