@@ -7,8 +7,8 @@ failing test.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from otel_lint.conventions.codes import (
@@ -29,10 +29,27 @@ from otel_testing.views.logs import Logs
 from otel_testing.views.metrics import Metrics
 from otel_testing.views.spans import Spans
 
+#: Keys the SDK writes itself, never the project's choice: `record_exception` adds
+#: `exception.escaped` to the event it writes; the resource carries `telemetry.sdk.*` and a default
+#: `service.name`.
+SDK_EVENT_KEYS = {"exception": frozenset({"exception.escaped"})}
+SDK_KEY_PREFIXES = ("telemetry.sdk.", "service.name")
+
+
+def is_sdk_key(key: str, event: str | None = None) -> bool:
+    """Whether the SDK, not the code under test, wrote ``key`` (on the event named ``event``)."""
+    if event is not None and key in SDK_EVENT_KEYS.get(event, ()):
+        return True
+    return key.startswith(SDK_KEY_PREFIXES)
+
 
 @dataclass(frozen=True)
 class Violation:
-    """One convention problem in emitted telemetry: the rule code, where it was seen, what to do."""
+    """One convention problem in emitted telemetry: the rule code, where it was seen, what to do.
+
+    ``where`` names the span, metric or log record that carries it and ``scope`` the
+    instrumentation scope that emitted it; ``count`` says how many of them did in one test.
+    """
 
     code: str
     signal: str
@@ -40,29 +57,42 @@ class Violation:
     name: str
     message: str
     suggestion: str | None = None
+    scope: str = ""
+    count: int = 1
+
+    def identity(self) -> tuple[str, str, str, str, str]:
+        """What a baseline remembers: code, signal, span/metric/record name, key, scope."""
+        return (self.code, self.signal, self.where, self.name, self.scope)
 
     def __str__(self) -> str:
-        return f"{self.code} [{self.signal} {self.where!r}] {self.message}"
+        many = f", {self.count} times" if self.count > 1 else ""
+        return (
+            f"{self.code} [{self.signal} {self.where!r}, scope {self.scope!r}{many}] {self.message}"
+        )
 
 
 def _attribute_violations(
     keys: Iterable[str],
     signal: str,
     where: str,
+    scope: str,
     registry: Registry,
     own_namespaces: tuple[str, ...],
+    event: str | None = None,
 ) -> list[Violation]:
     found = []
     for key in keys:
+        if is_sdk_key(key, event):
+            continue
         for issue in check_attribute_key(key, registry, own_namespaces):
             code = ATTRIBUTE_KEY_CODES.get(issue.kind)
             if code is not None:
-                found.append(_violation(code, signal, where, issue))
+                found.append(_violation(code, signal, where, scope, issue))
     return found
 
 
-def _violation(code: str, signal: str, where: str, issue: NameIssue) -> Violation:
-    return Violation(code, signal, where, issue.name, issue.message, issue.suggestion)
+def _violation(code: str, signal: str, where: str, scope: str, issue: NameIssue) -> Violation:
+    return Violation(code, signal, where, issue.name, issue.message, issue.suggestion, scope)
 
 
 def _metric_violations(
@@ -78,16 +108,20 @@ def _metric_violations(
         for issue in issues:
             code = METRIC_CODES.get(issue.kind)
             if code is not None:
-                found.append(_violation(code, "metric", metric.name, issue))
+                found.append(_violation(code, "metric", metric.name, metric.scope, issue))
         keys: dict[str, None] = {}
         for point in metric.points:
             keys.update(dict.fromkeys(point.attributes))
-            found.extend(_unbounded(metric.name, point.attributes))
-        found.extend(_attribute_violations(keys, "metric", metric.name, registry, own_namespaces))
+            found.extend(_unbounded(metric.name, metric.scope, point.attributes))
+        found.extend(
+            _attribute_violations(
+                keys, "metric", metric.name, metric.scope, registry, own_namespaces
+            )
+        )
     return found
 
 
-def _unbounded(metric: str, attributes: Mapping[str, Any]) -> list[Violation]:
+def _unbounded(metric: str, scope: str, attributes: Mapping[str, Any]) -> list[Violation]:
     found = []
     for key, value in attributes.items():
         reason = unbounded_reason(value)
@@ -101,6 +135,7 @@ def _unbounded(metric: str, attributes: Mapping[str, Any]) -> list[Violation]:
                     f"metric attribute `{key}` has the value {value!r}, which looks like "
                     f"{reason}: every distinct value makes a new time series; record it on a "
                     "span or log instead, or map it to a small set of values",
+                    scope=scope,
                 )
             )
     return found
@@ -113,34 +148,53 @@ def check_semconv(
     registry: Registry | None = None,
     own_namespaces: Iterable[str] = (),
 ) -> list[Violation]:
-    """Every convention violation in what one test captured, each reported once."""
+    """Every convention violation in what one test captured, once per span, metric or log record
+    name and scope that carries it (``count`` says how many did), never merged across them."""
     registry = registry if registry is not None else load_registry()
     namespaces = tuple(own_namespaces)
     found: list[Violation] = []
     for span in spans:
+        scope = span.scope.name if span.scope is not None else ""
         found.extend(
-            _attribute_violations(span.attributes, "span", span.name, registry, namespaces)
+            _attribute_violations(span.attributes, "span", span.name, scope, registry, namespaces)
         )
         for event in span.events:
+            where = f"{span.name}: {event.name}"
             found.extend(
                 _attribute_violations(
-                    event.attributes, "span event", event.name, registry, namespaces
+                    event.attributes, "span event", where, scope, registry, namespaces, event.name
                 )
             )
     found.extend(_metric_violations(metrics, registry, namespaces))
     for record in logs:
-        where = str(record.body)[:40]
-        found.extend(_attribute_violations(record.attributes, "log", where, registry, namespaces))
-    unique: dict[tuple[str, str, str], Violation] = {}
+        # A record is named by its logger (its scope): its body varies from record to record.
+        scope = record.scope or ""
+        found.extend(
+            _attribute_violations(record.attributes, "log", scope, scope, registry, namespaces)
+        )
+    unique: dict[tuple[str, ...], Violation] = {}
     for violation in found:
-        # One line per mistake, not per point or per record that repeats it.
-        unique.setdefault((violation.code, violation.name, violation.message), violation)
+        # One line per mistake and emitter, not per point or per record that repeats it.
+        key = (*violation.identity(), violation.message)
+        seen = unique.get(key)
+        unique[key] = violation if seen is None else replace(seen, count=seen.count + 1)
     return list(unique.values())
 
 
-def violations_report(violations: Iterable[Violation]) -> str:
-    """The text a failing strict test shows."""
-    lines = [str(v) for v in violations]
-    return "telemetry violates the semantic conventions:\n" + "\n".join(
-        f"  {line}" for line in lines
-    )
+def printable(text: str) -> str:
+    """``text`` safe for one terminal line: control characters (from emitted names) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+#: How many violations a failing test lists before it only counts the rest.
+SHOWN = 10
+
+
+def violations_report(violations: Sequence[Violation], known: int = 0) -> str:
+    """The text a failing strict test shows: the first few violations, then a count."""
+    lines = [f"  {printable(str(v))}" for v in violations[:SHOWN]]
+    if len(violations) > SHOWN:
+        lines.append(f"  ... and {len(violations) - SHOWN} more")
+    if known:
+        lines.append(f"  ({known} more known from the baseline)")
+    return "telemetry violates the semantic conventions:\n" + "\n".join(lines)

@@ -9,9 +9,11 @@ global provider is set and no logging handler is added; see the README's plugin 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,8 +25,10 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from otel_lint.config.settings import Settings
     from otel_testing._capture.metric_accumulation import AccumulatingMetricReader
     from otel_testing._capture.session import SessionCapture
+    from otel_testing.gate import Gate
     from otel_testing.telemetry import Telemetry
 
 #: Fixtures through which a test reads what it emitted: naming one is asking for telemetry.
@@ -40,6 +44,13 @@ CAPTURE_FIXTURES = frozenset(
     }
 )
 _NAMESPACES = pytest.StashKey[tuple[str, ...]]()
+_SETTINGS = pytest.StashKey["Settings | None"]()
+_GATE = pytest.StashKey["Gate"]()
+_PROBLEMS = pytest.StashKey[list[str]]()
+_NOTES = pytest.StashKey[list[str]]()
+_WORKER_OUTPUT = "otel_testing"
+#: Options that make the session a gate: judged, recorded and summarised at its end.
+_GATE_OPTIONS = ("otel_strict", "otel_baseline", "otel_write_baseline", "otel_report")
 
 
 class OpenTelemetryLeakWarning(pytest.PytestWarning):
@@ -74,12 +85,74 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail every test whose emitted telemetry violates the semantic conventions",
     )
+    group.addoption(
+        "--otel-baseline",
+        metavar="FILE",
+        default=None,
+        help="violations listed in FILE (written by --otel-write-baseline) warn instead of "
+        "failing; new ones fail",
+    )
+    group.addoption(
+        "--otel-write-baseline",
+        metavar="FILE",
+        default=None,
+        help="write every violation of the project's telemetry to FILE and fail no test for them",
+    )
+    group.addoption(
+        "--otel-report",
+        metavar="FILE",
+        default=None,
+        help="write what the tests emitted and every violation to FILE: JSON, or SARIF 2.1.0 "
+        "when FILE ends in .sarif",
+    )
     parser.addini(
         "otel_namespaces",
         type="linelist",
         help="the project's own attribute namespaces for the convention check "
         "(default: `namespaces` in [tool.otel-lint] of pyproject.toml)",
     )
+    parser.addini(
+        "otel_strict_scopes",
+        type="linelist",
+        help="instrumentation scopes strict mode judges (a name covers the scopes below it; "
+        "`*`: every scope); default: scopes whose module is not installed outside the rootdir",
+    )
+    parser.addini(
+        "otel_strict_ignore_scopes",
+        type="linelist",
+        help="instrumentation scopes strict mode reports but never fails (the more specific of "
+        "the two lists wins)",
+    )
+    parser.addini(
+        "otel_expect_spans",
+        type="linelist",
+        help="span names some test must emit, or --otel-strict fails the session",
+    )
+    parser.addini(
+        "otel_expect_metrics",
+        type="linelist",
+        help="metric names some test must emit, or --otel-strict fails the session",
+    )
+
+
+def _project_settings(config: pytest.Config) -> Settings | None:
+    """``[tool.otel-lint]`` of the project, read once per session; None when there is none."""
+    if _SETTINGS in config.stash:
+        return config.stash[_SETTINGS]
+    # Imported here: the linter's configuration pulls in pydantic, which suites that never
+    # check conventions should not pay for.
+    from otel_lint.config.loader import find_config, read_config_file
+    from otel_lint.config.settings import ConfigError
+
+    path = find_config(config.rootpath)
+    settings = None
+    if path is not None:
+        try:
+            settings = read_config_file(path)
+        except ConfigError as error:
+            raise pytest.UsageError(f"otel-testing: {error}") from None
+    config.stash[_SETTINGS] = settings
+    return settings
 
 
 def project_namespaces(config: pytest.Config) -> tuple[str, ...]:
@@ -89,17 +162,8 @@ def project_namespaces(config: pytest.Config) -> tuple[str, ...]:
         return cached
     namespaces: tuple[str, ...] = tuple(config.getini("otel_namespaces"))
     if not namespaces:
-        # Imported here: the linter's configuration pulls in pydantic, which suites that never
-        # check conventions should not pay for.
-        from otel_lint.config.loader import find_config, read_config_file
-        from otel_lint.config.settings import ConfigError
-
-        path = find_config(config.rootpath)
-        if path is not None:
-            try:
-                namespaces = tuple(read_config_file(path).namespaces)
-            except ConfigError as error:
-                raise pytest.UsageError(f"otel-testing: {error}") from None
+        settings = _project_settings(config)
+        namespaces = tuple(settings.namespaces) if settings is not None else ()
     config.stash[_NAMESPACES] = namespaces
     return namespaces
 
@@ -119,6 +183,120 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("otel_strict", False):
         project_namespaces(config)  # a broken configuration stops the run before any test
+    if any(config.getoption(name, None) for name in _GATE_OPTIONS):
+        _gate(config)  # so is a missing baseline
+
+
+def _gate(config: pytest.Config) -> Gate:
+    """The session's gate, made when the session or a strict test first needs it."""
+    gate = config.stash.get(_GATE, None)
+    if gate is not None:
+        return gate
+    # Imported here, as everything of ours beyond this module (see _capture).
+    from otel_testing.gate import Gate, GateError, RuleSelection, read_baseline
+    from otel_testing.scopes import ScopeOwnership
+
+    selection = RuleSelection.of(_project_settings(config))
+    owners = ScopeOwnership(
+        config.rootpath,
+        config.getini("otel_strict_scopes"),
+        config.getini("otel_strict_ignore_scopes"),
+    )
+    path = config.getoption("otel_baseline", None)
+    try:
+        baseline = read_baseline(Path(path)) if path else frozenset()
+    except GateError as error:
+        raise pytest.UsageError(f"otel-testing: {error}") from None
+    writing = bool(config.getoption("otel_write_baseline", None))
+    gate = config.stash[_GATE] = Gate(selection, owners, baseline, writing)
+    return gate
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist's controller: merge what a worker's tests emitted and how they were judged."""
+    output = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if output is not None:
+        _gate(node.config).record.merge(output)  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    gate = config.stash.get(_GATE, None)
+    if gate is None:
+        return
+    worker_output = getattr(config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller concludes
+        worker_output[_WORKER_OUTPUT] = gate.record.to_plain()
+        return
+    from otel_testing.gate import GateError
+
+    try:
+        problems = _conclude(config, gate)
+    except GateError as error:
+        problems = [str(error)]
+    config.stash[_PROBLEMS] = problems
+    if problems and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _conclude(config: pytest.Config, gate: Gate) -> list[str]:
+    """Write the baseline and the report; what fails the session although every test passed."""
+    from otel_testing.gate import KNOWN, NEW, baseline_text, missing_expected, write_text
+    from otel_testing.report import report_text
+
+    record = gate.record
+    written = config.getoption("otel_write_baseline", None)
+    if written:
+        write_text(Path(written), baseline_text(record.identities(NEW, KNOWN)))
+    report = config.getoption("otel_report", None)
+    if report:
+        write_text(Path(report), report_text(record, Path(report)))
+    unseen = len(gate.baseline - set(record.identities(KNOWN)))
+    if unseen and not written:
+        # Not a failure: a partial run (-k, one file) does not see everything the baseline holds.
+        config.stash[_NOTES] = [
+            f"otel-testing: {unseen} baseline entr{'y was' if unseen == 1 else 'ies were'} not "
+            "seen in this run (fixed, or not run); --otel-write-baseline on a full run drops them"
+        ]
+    if not config.getoption("otel_strict", False) or not record.tests:
+        return []
+    problems = []
+    if not record.captured_anything():
+        problems.append(
+            f"--otel-strict: the {len(record.tests)} test(s) that asked for telemetry captured "
+            "none: no span, metric or log record reached the plugin (is the code under test "
+            "instrumented, and does it use the global providers or the fixtures' ones?)"
+        )
+    missing = missing_expected(
+        record, config.getini("otel_expect_spans"), config.getini("otel_expect_metrics")
+    )
+    if missing:
+        problems.append(
+            "--otel-strict: expected telemetry that no test emitted: " + ", ".join(missing)
+        )
+    return problems
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    config = terminalreporter.config
+    gate = config.stash.get(_GATE, None)
+    if gate is None or hasattr(config, "workeroutput"):
+        return
+    from otel_testing.report import summary_line, third_party_lines
+
+    lines = third_party_lines(gate.record)
+    if lines:
+        terminalreporter.write_sep("-", "otel-testing: scopes the project does not own")
+        for line in lines:
+            terminalreporter.write_line(line)
+    for note in config.stash.get(_NOTES, []):
+        terminalreporter.write_line(note)
+    for problem in config.stash.get(_PROBLEMS, []):
+        terminalreporter.write_line(problem, red=True, bold=True)
+    report = config.getoption("otel_report", None)
+    terminalreporter.write_line(summary_line(gate.record, Path(report) if report else None))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -166,24 +344,66 @@ def pytest_fixture_setup(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    result = yield
+    try:
+        result = yield
+    except (Exception, pytest.fail.Exception, pytest.skip.Exception):
+        # A failed test's telemetry still belongs in the session's record and report; its own
+        # failure is what the user must see, so nothing of the gate's may replace it.
+        capture = _active_capture()
+        if capture is not None and _GATE in item.config.stash:
+            with contextlib.suppress(Exception, pytest.fail.Exception):
+                _judge(item, capture, strict=False)
+        raise
     capture = _active_capture()
     if capture is None:
         return result
     if "telemetry" in getattr(item, "fixturenames", ()) and capture.problems:
         pytest.fail("\n".join(p.message for p in capture.problems), pytrace=False)
     # Asked again: a fixture may have added the marker (request.applymarker) after set-up began.
-    if _is_strict(item):
-        # Imported when first needed, as everything of ours beyond this module (see _capture).
-        from otel_testing.conventions import violations_report
-        from otel_testing.telemetry import Telemetry
-
-        violations = Telemetry(capture).check_semconv(
-            own_namespaces=_namespaces_in_test(item.config)
-        )
-        if violations:
-            pytest.fail(violations_report(violations), pytrace=False)
+    strict = _is_strict(item)
+    if strict or _GATE in item.config.stash:
+        _judge(item, capture, strict)
     return result
+
+
+def _judge(item: pytest.Item, capture: SessionCapture, strict: bool) -> None:
+    """Record what the test emitted and, under strict mode, fail it for the project's violations."""
+    # Imported when first needed, as everything of ours beyond this module (see _capture).
+    from otel_testing.conventions import violations_report
+    from otel_testing.telemetry import Telemetry
+
+    try:
+        gate = _gate(item.config)
+    except pytest.UsageError as error:  # a marker asked; the configuration is broken
+        pytest.fail(str(error), pytrace=False)
+    telemetry = Telemetry(capture)
+    path, line, _ = item.location
+    verdicts = gate.judge_test(
+        item.nodeid,
+        (path, (line or 0) + 1),
+        (telemetry.spans, telemetry.metrics, telemetry.logs),
+        _namespaces_in_test(item.config),
+    )
+    failing = gate.failing(verdicts)
+    if strict and failing:
+        known = sum(v.status == "known" for v in verdicts)
+        pytest.fail(violations_report(failing, known), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    assertions = sys.modules.get("otel_testing.views.assertions")  # None: no test asked
+    if assertions is None or call.excinfo is None:
+        return report
+    if isinstance(call.excinfo.value, assertions.TelemetryAssertionError):
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            # The short summary shows the message's first line, not the exception's long path.
+            crash.message = str(call.excinfo.value)
+    return report
 
 
 @pytest.hookimpl(wrapper=True)

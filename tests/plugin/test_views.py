@@ -194,3 +194,70 @@ async def test_asyncio_tasks_are_captured(telemetry: Telemetry) -> None:
     with tracer.start_as_current_span("async root"):
         await asyncio.gather(step(1), step(2))
     assert telemetry.spans.one(name="async root").children.names == ["step 1", "step 2"]
+
+
+def test_assert_has_exact_fails_on_unexpected_attributes(telemetry: Telemetry) -> None:
+    checkout()
+    span = telemetry.spans.one(name="reserve stock")
+    span.assert_has(attributes={}, name="reserve stock")  # extras allowed by default
+    span.assert_has(attributes={"shop.item.count": 3}, exact=True)
+    with tracer.start_as_current_span("pay") as pay:
+        pay.set_attribute("shop.amount", 10)
+        pay.set_attribute("shop.currency", "EUR")
+    with pytest.raises(AssertionError) as failure:
+        telemetry.spans.one(name="pay").assert_has(attributes={"shop.amount": 10}, exact=True)
+    assert str(failure.value) == (
+        "span 'pay' does not match:\n  attributes:\n    + shop.currency: not expected, got 'EUR'"
+    )
+
+
+def test_a_missing_metric_point_is_diffed_against_the_closest_attribute_set(
+    telemetry: Telemetry,
+) -> None:
+    served = meter.create_counter("shop.requests", unit="{request}")
+    served.add(1, {"http.route": "/items", "http.request.method": "GET"})
+    served.add(1, {"http.route": "/cart", "http.request.method": "POST", "shop.region": "eu"})
+    with pytest.raises(AssertionError) as failure:
+        telemetry.metrics.value("shop.requests", {"http.route": "/cart", "shop.region": "us"})
+    message = str(failure.value)
+    assert message.splitlines()[:5] == [
+        "metric 'shop.requests' has no point with attributes "
+        "{'http.route': '/cart', 'shop.region': 'us'}",
+        "closest recorded attribute set, "
+        "{'http.route': '/cart', 'http.request.method': 'POST', 'shop.region': 'eu'}:",
+        "  ~ shop.region: expected 'us', got 'eu'",
+        "  + http.request.method: not expected, got 'POST'",
+        "recorded attribute sets:",
+    ]
+
+
+def test_failures_show_the_users_line_and_the_message_first_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    pytester.makepyfile(
+        test_shop="""
+        from opentelemetry import metrics, trace
+
+        def test_span(telemetry):
+            with trace.get_tracer("shop").start_as_current_span("checkout"):
+                pass
+            telemetry.spans.one(name="checkout").assert_has(kind="server")
+
+        def test_metric(telemetry):
+            metrics.get_meter("shop").create_counter("shop.orders").add(1, {"a": "b"})
+            telemetry.metrics.value("shop.orders", {"a": "c"})
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-rf")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert "otel_testing/views" not in output
+    result.stdout.fnmatch_lines(
+        [
+            '>*telemetry.spans.one(name="checkout").assert_has(kind="server")',
+            "E*span 'checkout' does not match:",
+            "FAILED test_*::test_span - span 'checkout' does not match:",
+            "FAILED test_*::test_metric - metric 'shop.orders' has no point with attributes*",
+        ]
+    )

@@ -14,8 +14,11 @@ class TelemetryAssertionError(AssertionError):
     """An expectation about captured telemetry did not hold."""
 
 
-def attribute_diff(expected: Mapping[str, Expected], actual: Mapping[str, Any]) -> str:
-    """Lines for each expected attribute that is missing or differs, then the unexpected extras."""
+def attribute_diff(
+    expected: Mapping[str, Expected], actual: Mapping[str, Any], exact: bool = False
+) -> str:
+    """Lines for each expected attribute that is missing or differs, then the unexpected extras
+    (a difference of their own when ``exact``, else shown only beside other differences)."""
     lines = []
     for key, want, got in attribute_mismatches(expected, actual):
         if key not in actual:
@@ -23,7 +26,9 @@ def attribute_diff(expected: Mapping[str, Expected], actual: Mapping[str, Any]) 
         else:
             lines.append(f"  ~ {key}: expected {describe(want)}, got {got!r}")
     extras = [key for key in actual if key not in expected]
-    if lines and extras:
+    if exact:
+        lines.extend(f"  + {key}: not expected, got {actual[key]!r}" for key in extras)
+    elif lines and extras:
         lines.append("  also captured: " + ", ".join(f"{k}={actual[k]!r}" for k in extras))
     return "\n".join(lines)
 

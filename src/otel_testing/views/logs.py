@@ -120,6 +120,7 @@ class Logs(Sequence[LogRecordView]):
 
     def assert_correlated(self) -> None:
         """Every record emitted while a span was current carries that span's ids."""
+        __tracebackhide__ = True
         offenders = [
             r
             for r in self._records

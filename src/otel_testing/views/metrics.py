@@ -16,8 +16,8 @@ from opentelemetry.sdk.metrics.export import (
 )
 
 from otel_testing.snapshots import metrics_dict
-from otel_testing.views.assertions import TelemetryAssertionError, listing
-from otel_testing.views.matching import Expected, describe, matches
+from otel_testing.views.assertions import TelemetryAssertionError, attribute_diff, listing
+from otel_testing.views.matching import Expected, attribute_closeness, describe, matches
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,11 @@ def _point(raw: Any) -> MetricPoint:
     return HistogramPoint(attributes, raw.count, raw.sum, raw.min, raw.max, (), ())
 
 
+def _closeness(expected: Mapping[str, Expected], actual: Mapping[str, Any]) -> tuple[int, int]:
+    """Most expected attributes met first, then fewest unexpected keys."""
+    return attribute_closeness(expected, actual), -len(set(actual) - set(expected))
+
+
 def _same_set(expected: Mapping[str, Expected], actual: Mapping[str, Any]) -> bool:
     return set(expected) == set(actual) and all(
         matches(value, actual[key]) for key, value in expected.items()
@@ -125,6 +130,7 @@ class Metrics:
 
     def get(self, name: str) -> MetricView:
         """The metric called ``name``; fails with the names that were recorded."""
+        __tracebackhide__ = True
         found = self._metrics.get(name)
         if found is None:
             close = difflib.get_close_matches(name, self.names, n=3, cutoff=0.6)
@@ -136,23 +142,34 @@ class Metrics:
         return found
 
     def points(self, name: str) -> tuple[MetricPoint, ...]:
+        __tracebackhide__ = True
         return self.get(name).points
 
     def _select(self, name: str, attributes: Mapping[str, Expected] | None) -> list[MetricPoint]:
+        __tracebackhide__ = True
         metric = self.get(name)
         if attributes is None:
             return list(metric.points)
         found = [p for p in metric.points if _same_set(attributes, p.attributes)]
         if not found:
             wanted = "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in attributes.items()) + "}"
+            message = f"metric {name!r} has no point with attributes {wanted}"
+            if metric.points:
+                closest = max(metric.points, key=lambda p: _closeness(attributes, p.attributes))
+                message += (
+                    f"\nclosest recorded attribute set, {dict(closest.attributes)!r}:\n"
+                    + attribute_diff(attributes, closest.attributes, exact=True)
+                )
             raise TelemetryAssertionError(
-                f"metric {name!r} has no point with attributes {wanted}; recorded attribute sets:\n"
+                message
+                + "\nrecorded attribute sets:\n"
                 + listing([repr(dict(p.attributes)) for p in metric.points])
             )
         return found
 
     def value(self, name: str, attributes: Mapping[str, Expected] | None = None) -> int | float:
         """The sum or gauge value for exactly this attribute set, or the total over all sets."""
+        __tracebackhide__ = True
         metric = self.get(name)
         if metric.kind == "histogram":
             raise TelemetryAssertionError(
@@ -171,6 +188,7 @@ class Metrics:
         self, name: str, attributes: Mapping[str, Expected] | None = None
     ) -> HistogramPoint:
         """Count, sum, min, max and buckets for one attribute set, or merged over all sets."""
+        __tracebackhide__ = True
         metric = self.get(name)
         if metric.kind != "histogram":
             raise TelemetryAssertionError(

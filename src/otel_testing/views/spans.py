@@ -186,13 +186,16 @@ class SpanView:
         parent: Any = UNSET,
         events: Sequence[Expected] | None = None,
         exception: Any = UNSET,
+        exact: bool = False,
     ) -> SpanView:
         """Fail with every difference between this span and the expectations; else return it.
 
         ``parent`` is a SpanView, a span name (or pattern), or None for a root span.
         ``events`` lists event names that must appear in that order (others may be between).
         ``exception`` is an exception class, a type name (or pattern), or None for "no exception".
+        ``exact=True`` also fails on captured attributes that ``attributes`` does not name.
         """
+        __tracebackhide__ = True
         problems: list[str] = []
         if name is not UNSET and not matches(name, self.name):
             problems.append(f"name: expected {describe(name)}, got {self.name!r}")
@@ -204,7 +207,7 @@ class SpanView:
                 got += f" ({self.status.description!r})"
             problems.append(f"status: expected {describe(status)}, got {got}")
         if attributes is not None:
-            diff = attribute_diff(attributes, self.attributes)
+            diff = attribute_diff(attributes, self.attributes, exact)
             if diff:
                 problems.append("attributes:\n" + diff)
         if parent is not UNSET:
@@ -337,6 +340,7 @@ class Spans(Sequence[SpanView]):
         status: Expected = None,
     ) -> SpanView:
         """The one span meeting the criteria; else fail, listing captured spans, closest first."""
+        __tracebackhide__ = True
         found = self.filter(name=name, kind=kind, attributes=attributes, status=status)
         if len(found) == 1:
             return found[0]
@@ -406,6 +410,7 @@ class Spans(Sequence[SpanView]):
 
     def assert_tree(self, outline: str) -> None:
         """Fail unless the captured forest is ``outline`` (indented span names, any indent step)."""
+        __tracebackhide__ = True
         expected = normalise_outline(outline)
         actual = self.tree()
         if expected != actual:
@@ -423,6 +428,7 @@ class Spans(Sequence[SpanView]):
 
         For spans that end on other threads or tasks. Without either argument, waits for one span.
         """
+        __tracebackhide__ = True
         if self._source is None:
             raise TypeError("wait_for needs the live `telemetry.spans`, not a filtered copy")
         if count is None and predicate is None:
