@@ -20,7 +20,7 @@ from otel_lint.cache.upkeep import prune_when_due
 from otel_lint.catalogue.files import preview_codes, rule_codes
 from otel_lint.checks import CheckSettings
 from otel_lint.config.loader import find_config, project_root, read_config_file
-from otel_lint.config.settings import Settings
+from otel_lint.config.settings import Settings, specificity
 from otel_lint.engine import results
 from otel_lint.findings import Finding
 from otel_lint.output.baseline import new_findings, read_baseline, write_baseline
@@ -98,17 +98,6 @@ class RunOutcome:
         return tuple(rule for rule in load_rules() if rule.code in self.codes)
 
 
-def _specificity(code: str, selectors: Sequence[str]) -> int:
-    """The length of the longest selector naming ``code`` (ALL counts 0), or -1 if none does."""
-    best = -1
-    for selector in selectors:
-        if selector == "ALL":
-            best = max(best, 0)
-        elif code.startswith(selector):
-            best = max(best, len(selector))
-    return best
-
-
 def _ignores(code: str, selectors: Sequence[str]) -> bool:
     """Whether an ignore list turns ``code`` off by itself (per-file ignores, OTL000).
 
@@ -116,7 +105,7 @@ def _ignores(code: str, selectors: Sequence[str]) -> bool:
     that; only a selector of its own family (``OTL0``, ``OTL00``, ``OTL000``) does.
     """
     least = len(results.UNREADABLE) - 2 if code == results.UNREADABLE else 0
-    return _specificity(code, selectors) >= least
+    return specificity(code, selectors) >= least
 
 
 def enabled_codes(
@@ -133,10 +122,10 @@ def enabled_codes(
     """
     unreadable = results.UNREADABLE
     off = _ignores(unreadable, ignore) and (
-        _specificity(unreadable, ignore) >= _specificity(unreadable, select)
+        specificity(unreadable, ignore) >= specificity(unreadable, select)
     )
     first = [] if off else [unreadable]
-    on = [c for c in codes if _specificity(c, select) > _specificity(c, ignore)]
+    on = [c for c in codes if specificity(c, select) > specificity(c, ignore)]
     return first + [c for c in on if c not in preview]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from otel_lint.config.settings import specificity
 from otel_lint.findings import Severity
 from otel_testing.scopes import ScopeOwnership
 
@@ -33,16 +34,6 @@ _IDENTITY_FIELDS = ("code", "signal", "name", "key", "scope")
 
 class GateError(Exception):
     """A baseline or report that cannot be read or written; the message names the file."""
-
-
-def _specificity(code: str, selectors: Iterable[str]) -> int:
-    best = -1
-    for selector in selectors:
-        if selector == "ALL":
-            best = max(best, 0)
-        elif code.startswith(selector):
-            best = max(best, len(selector))
-    return best
 
 
 @dataclass(frozen=True)
@@ -65,7 +56,7 @@ class RuleSelection:
         )
 
     def enabled(self, code: str) -> bool:
-        return _specificity(code, self.select) > _specificity(code, self.ignore)
+        return specificity(code, self.select) > specificity(code, self.ignore)
 
     def severity_of(self, code: str) -> Severity:
         """The configured severity; a violation of the project's fails unless it is ``info``."""

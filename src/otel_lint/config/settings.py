@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from otel_lint.findings import Severity
@@ -66,3 +67,18 @@ def _toml_character(character: str) -> str:
         return character
     point = ord(character)
     return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+
+
+def specificity(code: str, selectors: Iterable[str]) -> int:
+    """The length of the longest selector naming ``code`` (ALL counts 0), or -1 if none does.
+
+    The most specific selector wins, as in ruff: ``select = ["OTL2"]`` with ``ignore =
+    ["OTL201"]`` turns OTL201 off. The linter and the plugin's strict mode both decide so.
+    """
+    best = -1
+    for selector in selectors:
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best
