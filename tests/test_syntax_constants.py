@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ast_grep_py import SgNode, SgRoot
 
+from otel_lint.checks.syntax import constants
 from otel_lint.checks.syntax.constants import class_literals, last_name, reaching_bindings
 from otel_lint.engine.modules import ProjectModules, module_file
 
@@ -107,3 +108,38 @@ def test_imported_modules_are_found_as_python_finds_them(tmp_path: Path) -> None
     assert dict(read("keys", 1) or {}) == {"Attrs.TIER": "shop.tier"}
     assert read("requests", 0) is None
     assert [path for path, _ in read.used()] == [str(keys)]
+
+
+def _statements_read(writes: int) -> int:
+    """How many statements ``reaching_bindings`` reads to resolve ``span`` in every write of a
+    function holding ``writes`` of them, with one memo for the file (as the checks share it)."""
+    lines = ["def handle(order):", "    span = trace.get_current_span()"]
+    lines += [f"    span.set_attribute('acme.f{i}', order.total)" for i in range(writes)]
+    root = SgRoot("\n".join(lines) + "\n", "python").root()
+    memo: constants.BindingMemo = {}
+    read = 0
+    original = constants._binding_in
+
+    def counting(earlier: SgNode, name: str) -> tuple[SgNode, ...] | None:
+        nonlocal read
+        read += 1
+        return original(earlier, name)
+
+    constants._binding_in = counting
+    try:
+        for use in root.find_all(kind="identifier", regex="^span$"):
+            parent = use.parent()
+            if parent is not None and parent.kind() == "attribute":
+                assert [v.text() for v in reaching_bindings(use, memo)] == [
+                    "trace.get_current_span()"
+                ]
+    finally:
+        constants._binding_in = original
+    return read
+
+
+def test_the_uses_of_one_file_share_the_walk_back_to_a_binding() -> None:
+    # Each statement is read once per name, however many uses follow it: twice the writes, about
+    # twice the reading (it was four times: every use walked back over every write before it).
+    assert _statements_read(400) <= 2 * _statements_read(200) + 2
+    assert _statements_read(200) <= 200 + 2

@@ -37,6 +37,7 @@ from otel_lint.checks.syntax.calls import (
     positional_arguments,
 )
 from otel_lint.checks.syntax.constants import (
+    binding_memo,
     constant_string,
     module_constants,
     process_constants,
@@ -68,7 +69,7 @@ class AttributeValue:
 # --- reading calls -----------------------------------------------------------------------------
 
 
-def _dictionary_for(node: SgNode | None) -> SgNode | None:
+def _dictionary_for(node: SgNode | None, context: FileContext) -> SgNode | None:
     """The dict literal ``node`` is, or the last one bound to the name ``node`` that reaches it."""
     if node is None:
         return None
@@ -76,7 +77,7 @@ def _dictionary_for(node: SgNode | None) -> SgNode | None:
         return node
     if node.kind() != "identifier":
         return None
-    values = reaching_bindings(node)
+    values = reaching_bindings(node, binding_memo(context))
     return values[-1] if values and values[-1].kind() == "dictionary" else None
 
 
@@ -177,27 +178,29 @@ def attribute_values(call: SgNode, context: FileContext) -> Iterator[AttributeVa
             yield AttributeValue(constant_string(key, context), value, Signal.SPAN)
     elif method == "set_attributes":
         yield from _pairs(
-            _dictionary_for(call_argument(call, 0, "attributes")), Signal.SPAN, context
+            _dictionary_for(call_argument(call, 0, "attributes"), context), Signal.SPAN, context
         )
     elif method in ("add_event", "record_exception"):
         yield from _pairs(
-            _dictionary_for(call_argument(call, 1, "attributes")), Signal.EVENT, context
+            _dictionary_for(call_argument(call, 1, "attributes"), context), Signal.EVENT, context
         )
     elif method in ("start_span", "start_as_current_span"):
         yield from _pairs(
-            _dictionary_for(keyword_argument(call, "attributes")), Signal.SPAN, context
+            _dictionary_for(keyword_argument(call, "attributes"), context), Signal.SPAN, context
         )
     elif method == "Observation":
         yield from _pairs(
-            _dictionary_for(call_argument(call, 1, "attributes")), Signal.METRIC, context
+            _dictionary_for(call_argument(call, 1, "attributes"), context), Signal.METRIC, context
         )
     elif method in ("add", "record", "set"):
-        attributes = _dictionary_for(call_argument(call, 1, "attributes"))
+        attributes = _dictionary_for(call_argument(call, 1, "attributes"), context)
         # Cheap test first: most ``add`` calls (``seen.add(x)``) carry no dict at all.
         if attributes is not None and _is_instrument_call(call, context):
             yield from _pairs(attributes, Signal.METRIC, context)
     elif method in _LOG_METHODS:
-        yield from _pairs(_dictionary_for(keyword_argument(call, "extra")), Signal.LOG, context)
+        yield from _pairs(
+            _dictionary_for(keyword_argument(call, "extra"), context), Signal.LOG, context
+        )
 
 
 def _bounded_names(context: FileContext, node: SgNode | None = None) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from ast_grep_py import SgNode
 
@@ -317,32 +317,75 @@ def _defines(definition: SgNode, name: str) -> bool:
     return defined is not None and defined.text() == name
 
 
-def reaching_bindings(use: SgNode) -> tuple[SgNode, ...]:
+#: What the statements before a statement of a block bind a name to, per (statement, name): None
+#: when none of them binds it. Shared by the uses of one file (``binding_memo``): without it each
+#: use walked back over every statement before it, and a function of N attribute writes cost N².
+BindingMemo = dict[tuple[SgNode, str], "tuple[SgNode, ...] | None"]
+
+
+def binding_memo(context: FileContext) -> BindingMemo:
+    """The file's memo for ``reaching_bindings``."""
+    memo = context.memo.setdefault("reaching_bindings", {})
+    return cast(BindingMemo, memo)
+
+
+def _binding_in(earlier: SgNode, name: str) -> tuple[SgNode, ...] | None:
+    """What one earlier statement binds ``name`` to: values, ``()`` when it binds it some other
+    way (a definition, a loop, ``+=``...), None when it does not bind it."""
+    if earlier.kind() == "comment":
+        return None
+    if earlier.kind() in _DEFINITIONS:
+        # what a nested scope assigns stays in it
+        return () if _defines(earlier, name) else None
+    value = _assigned(earlier, name)
+    if value is not None:
+        return (value,)
+    if _rebinds(earlier, name):
+        return ()
+    inside = _bindings_inside(earlier, name)
+    return tuple(inside) if inside else None
+
+
+def _bound_before(statement: SgNode, name: str, memo: BindingMemo) -> tuple[SgNode, ...] | None:
+    """What the nearest statement before ``statement`` in its block that binds ``name`` binds it
+    to, or None. Every statement walked over is remembered with the same answer."""
+    walked: list[tuple[SgNode, str]] = []
+    found: tuple[SgNode, ...] | None = None
+    node = statement
+    while True:
+        key = (node, name)
+        if key in memo:
+            found = memo[key]
+            break
+        walked.append(key)
+        earlier = node.prev()
+        if earlier is None:
+            break
+        found = _binding_in(earlier, name)
+        if found is not None:
+            break
+        node = earlier
+    for key in walked:
+        memo[key] = found
+    return found
+
+
+def reaching_bindings(use: SgNode, memo: BindingMemo | None = None) -> tuple[SgNode, ...]:
     """The values an identifier may hold where it is used, from the assignments that reach it.
 
     The nearest assignment before the use in its own block, or else in an enclosing block of
     the same scope: one value. When the nearest statement that binds the name is a branch or a
     loop, every value assigned inside it. Empty when nothing in the scope binds it (a parameter,
-    a global) or it is bound some other way (``for``, ``+=``, ``:=``, unpacking).
+    a global) or it is bound some other way (``for``, ``+=``, ``:=``, unpacking). ``memo``
+    (``binding_memo``) shares the walk between the uses of one file.
     """
     name = use.text()
+    memo = {} if memo is None else memo
     statement = _statement_of(use)
     while statement is not None:
-        for earlier in statement.prev_all():
-            if earlier.kind() == "comment":
-                continue
-            if earlier.kind() in _DEFINITIONS:
-                if _defines(earlier, name):
-                    return ()
-                continue  # what a nested scope assigns stays in it
-            value = _assigned(earlier, name)
-            if value is not None:
-                return (value,)
-            if _rebinds(earlier, name):
-                return ()
-            inside = _bindings_inside(earlier, name)
-            if inside:
-                return tuple(inside)
+        found = _bound_before(statement, name, memo)
+        if found is not None:
+            return found
         block = statement.parent()
         statement = _statement_of(block) if block is not None else None
     return ()

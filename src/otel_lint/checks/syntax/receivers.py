@@ -20,7 +20,7 @@ from ast_grep_py import SgNode
 from otel_lint.checks import FileContext
 from otel_lint.checks.syntax.boundedness import name_words
 from otel_lint.checks.syntax.calls import call_receiver
-from otel_lint.checks.syntax.constants import last_name, reaching_bindings
+from otel_lint.checks.syntax.constants import binding_memo, last_name, reaching_bindings
 from otel_lint.checks.syntax.imports import file_imports, qualified_name
 from otel_lint.checks.syntax.spans import SCOPES, named_children, unwrap
 
@@ -136,7 +136,7 @@ def receiver_origin(receiver: SgNode | None, context: FileContext) -> Origin:
         return annotation_origin(annotation, context)
     source = _with_source(node)
     if source is None:
-        values = reaching_bindings(node)
+        values = reaching_bindings(node, binding_memo(context))
         source = unwrap(values[0]) if len(values) == 1 else None
     if source is not None and source.kind() == "call":
         return _call_origin(source, context)
