@@ -307,10 +307,17 @@ def _settings_text(projects: Sequence[ProjectSettings]) -> str:
         if project.held_back:
             lines.append(f"  in preview, off without --preview: {' '.join(project.held_back)}")
         lines.append(f"  kind: {project.kind}: {project.kind_reason}")
-        lines.append("  facts:" if project.facts else "  facts: none")
-        for fact, files in sorted(project.facts.items()):
-            shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-            lines.append(f"    {fact}: {shown}")
+        lines.append("  facts, per service:" if project.facts else "  facts: none")
+        for service, facts in project.services.items():
+            if service == ".":  # project.services.ROOT_SERVICE
+                lines.append("  service . (the root: its facts count for every service)")
+            else:
+                lines.append(f"  service {printable(service)}")
+            if not facts:
+                lines.append("    none")
+            for fact, places in sorted(facts.items()):
+                more = f" and {len(places) - 5} more" if len(places) > 5 else ""
+                lines.append(f"    {fact}: {printable(', '.join(places[:5]))}{more}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
