@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from otel_lint.catalogue.compiled import checked
 from otel_lint.catalogue.files import rules_directory
 from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.checks import all_checks, check, fixable
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
-from otel_lint.engine.results import resolve
+from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
+from otel_lint.engine.results import FileResult, resolve
 from otel_lint.findings import Finding
 from otel_lint.output.fixes import fix_until_stable
 
@@ -34,13 +36,25 @@ def _cases(kind: str, *, fixed_only: bool = False) -> list[object]:
     return list(_case_iter(kind, fixed_only=fixed_only))
 
 
+def _analyze(name: str, text: str, registry: Registry) -> FileResult | None:
+    """One example file's result as a run has it: Python, or a deployment file's settings (the
+    file's name says which: ``file: docker-compose.yml``); None for a file only read for facts
+    (a requirements file)."""
+    if name.endswith(".py"):
+        return apply_suppressions(analyze_text(name, text, RULES, registry), text)
+    kind = deployment_kind(name, text)
+    if kind is None:
+        return None
+    return analyze_deployment(name, text, kind, list(checked(RULES)), registry)
+
+
 def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> list[Finding]:
     """Lint an example as a project: one file, or several with their facts merged."""
-    files = example.files or {"example.py": example.code or ""}
+    files = example.files or {example.file or "example.py": example.code or ""}
     results = [
-        apply_suppressions(analyze_text(name, text, RULES, registry), text)
+        result
         for name, text in files.items()
-        if name.endswith(".py")
+        if (result := _analyze(name, text, registry)) is not None
     ]
     from otel_lint.project.facts import text_facts
 
@@ -82,13 +96,16 @@ def test_fix_produces_the_documented_text(
     rule: Rule, example: InvalidExample, registry: Registry
 ) -> None:
     assert example.code is not None
-    outcome = fix_until_stable(
-        example.code, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
-    )
+    name = example.file or "example.py"
+    python = name.endswith(".py")
+
+    def lint(text: str) -> list[Finding]:
+        result = _analyze(name, text, registry)
+        return list(result.findings) if result is not None else []
+
+    outcome = fix_until_stable(example.code, lint, python=python)
     assert outcome.text == example.fixed
-    again = fix_until_stable(
-        outcome.text, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
-    )
+    again = fix_until_stable(outcome.text, lint, python=python)
     assert again.applied == 0, "fixing is not idempotent"
 
 

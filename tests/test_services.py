@@ -72,10 +72,12 @@ def _demo(root: Path) -> Path:
             "docker-compose.yml": COMPOSE,
             ".env": "OTEL_EXPORTER_OTLP_PROTOCOL=grpc\n",
             "services/api/requirements.txt": "flask\nopentelemetry-instrumentation-flask\n",
-            "services/api/Dockerfile": "FROM python:3.12\nCMD [\"python\", \"app.py\"]\n",
+            "services/api/Dockerfile": 'FROM python:3.12\nCMD ["python", "app.py"]\n',
             "services/api/app.py": APP,
-            "services/worker/requirements.txt": "requests\nopentelemetry-instrumentation-requests\n",
-            "services/worker/Dockerfile": "FROM python:3.12\nCMD [\"python\", \"app.py\"]\n",
+            "services/worker/requirements.txt": (
+                "requests\nopentelemetry-instrumentation-requests\n"
+            ),
+            "services/worker/Dockerfile": 'FROM python:3.12\nCMD ["python", "app.py"]\n',
             "services/worker/app.py": APP,
         },
     )
@@ -171,9 +173,7 @@ def test_the_services_table_overrides_the_folders_found(
     (root / "pyproject.toml").write_text(
         '[tool.otel-lint.services]\nworker = ["services/worker", "libs/worker-core"]\n'
     )
-    assert ("services/worker/app.py", 21, "OTL402") in _relative(
-        _findings(capsys, str(root)), root
-    )
+    assert ("services/worker/app.py", 21, "OTL402") in _relative(_findings(capsys, str(root)), root)
 
 
 @pytest.mark.parametrize(

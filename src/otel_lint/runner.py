@@ -28,6 +28,7 @@ from otel_lint.project.context import context_facts, fact_origins
 from otel_lint.project.discovery import Discovered, Target, discover, relative_path
 from otel_lint.project.facts import APPLICATION_SIGN, LIBRARY_SIGN, PACKAGED, holds
 from otel_lint.project.services import ROOT_SERVICE, Repositories, service_map
+from otel_lint.regular_files import read_regular_file
 
 if TYPE_CHECKING:
     from otel_lint.catalogue.model import Rule
@@ -193,6 +194,19 @@ def _postprocess(
     return kept
 
 
+def _is_deployment(label: str, path: Path) -> bool:
+    """Whether a file to fix is a deployment file, whose fixes are not judged as Python."""
+    from otel_lint.engine.deployment_files import deployment_kind
+
+    if label.endswith(".py"):
+        return False
+    try:
+        text = read_regular_file(path).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return deployment_kind(label, text) is not None
+
+
 def _fix_files(
     findings: Sequence[Finding],
     targets: Sequence[Target],
@@ -205,6 +219,7 @@ def _fix_files(
     from otel_lint.cache.rules import engine_rules
     from otel_lint.conventions.registry import load_registry
     from otel_lint.engine import analysis as engine
+    from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
     from otel_lint.output.fixes import FixedFile, fix_file
 
     registry = load_registry()
@@ -219,21 +234,27 @@ def _fix_files(
         facts = facts_of.get(label, frozenset())
 
         def lint(text: str, label: str = label, facts: frozenset[str] = facts) -> list[Finding]:
-            result = engine.apply_suppressions(
-                engine.analyze_text(label, text, rules, registry, check_settings), text
-            )
+            deployed = None if label.endswith(".py") else deployment_kind(label, text)
+            if deployed is not None:
+                result = analyze_deployment(label, text, deployed, rules, registry, check_settings)
+            else:
+                result = engine.apply_suppressions(
+                    engine.analyze_text(label, text, rules, registry, check_settings), text
+                )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 
-        outcome = fix_file(label, target.path, lint)
+        outcome = fix_file(label, target.path, lint, python=not _is_deployment(label, target.path))
         if outcome is not None:
             done.append(outcome)
     fixed = tuple(outcome for outcome in done if isinstance(outcome, FixedFile))
     return fixed, tuple(outcome for outcome in done if not isinstance(outcome, FixedFile))
 
 
-def _repositories(targets: Sequence[Target], root: Path) -> dict[Path, list[Target]]:
+def _repositories(
+    targets: Sequence[Target], root: Path, settings: Settings
+) -> dict[Path, list[Target]]:
     """Targets grouped by repository (``project.services``): facts never cross repositories."""
-    finder = Repositories()
+    finder = Repositories(root if settings.services else None)
     groups: dict[Path, list[Target]] = {}
     for target in targets:
         folder = finder.of(target.path.absolute().parent) or root.absolute()
@@ -294,7 +315,7 @@ def _service_facts(
     groups: dict[tuple[Path, str], list[Target]] = {}
     context: dict[tuple[Path, str], set[str]] = {}
     shared: dict[Path, set[str]] = {}
-    for repository, members in _repositories(targets, root).items():
+    for repository, members in _repositories(targets, root, settings).items():
         shared[repository] = set(configured)
         # The other files are read only where a finding depends on what they show (or where
         # fixes will be judged again): most pre-commit runs never need them, nor services.
@@ -399,7 +420,7 @@ def show_settings(options: RunOptions) -> list[ProjectSettings]:
         # The rules in preview this selection would run if preview were on.
         held_here = tuple(sorted(set(enabled_codes(sorted(held), select, ignore)) & held))
         found = discover(group, settings.exclude, root)
-        finder = Repositories()
+        finder = Repositories(root if settings.services else None)
         folders = {finder.of(t.path.absolute().parent) or root for t in found.targets}
         for folder in sorted(folders) or [root]:
             origins, marked = fact_origins(folder, settings.exclude)

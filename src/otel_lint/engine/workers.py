@@ -22,6 +22,7 @@ from otel_lint.catalogue.compiled import CheckedRule
 from otel_lint.checks import CheckSettings, all_checks
 from otel_lint.conventions.registry import load_registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
+from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
 from otel_lint.engine.limits import Deadline, OutOfTime, allowance, time_limit
 from otel_lint.engine.results import (
     FileResult,
@@ -99,6 +100,14 @@ def _allowed(job: Job) -> float | None:
 
 def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> FileResult:
     label = job.target.label
+    # A deployment file: its settings, never Python. Text that is not UTF-8 is read with
+    # replacements: the settings are ASCII wherever they matter.
+    text = "" if label.endswith(".py") else data.decode("utf-8", errors="replace")
+    kind = deployment_kind(label, text) if text else None
+    if kind is not None:
+        rules_by_code = _rules_by_code()
+        rules = [rules_by_code[code] for code in job.codes if code in rules_by_code]
+        return analyze_deployment(label, text, kind, rules, load_registry(), job.settings)
     try:
         text = decode_source(data).text
     except UnreadableSource as error:

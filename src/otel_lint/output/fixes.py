@@ -79,7 +79,10 @@ def _compiles(text: str) -> bool:
 
 
 def fix_until_stable(
-    text: str, lint: Callable[[str], list[Finding]], rounds: int = 5
+    text: str,
+    lint: Callable[[str], list[Finding]],
+    rounds: int = 5,
+    python: bool = True,
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes; never return text that does not parse.
 
@@ -87,10 +90,11 @@ def fix_until_stable(
     it. When a round's fixes together break the text, each is tried alone and kept only if the
     text still parses; fixing stops when none can be kept.
     """
-    strict = _compiles(text)
+    strict = python and _compiles(text)
 
     def sound(candidate: str) -> bool:
-        return parses(candidate) and (not strict or _compiles(candidate))
+        # A deployment file's fixes replace a key inside a value: nothing there to parse.
+        return not python or (parses(candidate) and (not strict or _compiles(candidate)))
 
     total = 0
     for _ in range(rounds):
@@ -123,7 +127,7 @@ class _ChangedMeanwhile(Exception):
 
 
 def fix_file(
-    label: str, path: Path, lint: Callable[[str], list[Finding]]
+    label: str, path: Path, lint: Callable[[str], list[Finding]], *, python: bool = True
 ) -> FixedFile | UnwrittenFix | None:
     """Fix one file in place; None when there is nothing to fix or it can no longer be read.
 
@@ -137,7 +141,7 @@ def fix_file(
         source = decode_source(data)
     except (OSError, UnreadableSource):
         return None  # it went away or changed into something else since it was checked
-    outcome = fix_until_stable(source.text, lint)
+    outcome = fix_until_stable(source.text, lint, python=python)
     if not outcome.applied or outcome.text == source.text:
         return None
     try:

@@ -23,7 +23,7 @@ from otel_lint.cache.store import read_value, write_value
 from otel_lint.project import facts as project_facts
 from otel_lint.project.deployment import COMPOSE_FILE, compose_services
 from otel_lint.project.discovery import walk
-from otel_lint.project.services import SERVICE_MARK
+from otel_lint.project.services import PYTHON_PROJECT_MARK, SERVICE_MARK
 from otel_lint.project.source import UnreadableSource, decode_source, parser_text
 from otel_lint.regular_files import read_regular_file
 
@@ -64,27 +64,38 @@ def context_facts(
     kept: Remembered = {}
     found: list[tuple[str, bool, frozenset[str]]] = []
     marked: set[str] = set()
+    # Folders a Dockerfile, a Procfile or a compose build names: services only if Python code
+    # lies below them (a `deploy/` folder of deployment files deploys the code around it).
+    deploying: set[str] = set()
     for deployment in project_facts.deployment_files(root):
         name = os.fspath(deployment)
-        if SERVICE_MARK.match(deployment.name):
+        if PYTHON_PROJECT_MARK.match(deployment.name):
             marked.add(os.path.dirname(name))
+        elif SERVICE_MARK.match(deployment.name):
+            deploying.add(os.path.dirname(name))
         for tie, facts in _facts(deployment, _deployment_facts, remembered, kept, now):
             if tie:
                 folder = os.path.normpath(os.path.join(os.path.dirname(name), tie))
-                marked.add(folder)
+                deploying.add(folder)
                 found.append((folder, True, facts))
             elif facts:
                 found.append((name, False, facts))
     checked_paths = {os.fspath(path.absolute()) for path in checked}
+    with_code: set[str] = set()
+    top = os.fspath(root)
     for source in walk(root, exclude, root):
+        folder = os.path.dirname(source)
         if os.path.basename(source) == "setup.py":
-            marked.add(os.path.dirname(source))
+            marked.add(folder)
+        while folder not in with_code and len(folder) > len(top):
+            with_code.add(folder)
+            folder = os.path.dirname(folder)
         if source not in checked_paths:
             for _, facts in _facts(source, _python_facts, remembered, kept, now):
                 found.append((source, False, facts))
     if store is not None and kept != remembered:
         write_value(store, Remembered, kept)
-    return RepositoryContext(tuple(found), frozenset(marked))
+    return RepositoryContext(tuple(found), frozenset(marked | (deploying & with_code)))
 
 
 def _facts(

@@ -211,31 +211,37 @@ def _unquoted(value: str) -> tuple[str, int]:
     return value, 0
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as the findings count them: split at LF, a CR before it dropped."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _dockerfile_settings(text: str) -> list[Setting]:
     """``ENV KEY=value KEY2="v"`` and the legacy ``ENV KEY value`` form."""
     settings: list[Setting] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         start = _DOCKER_ENV.match(line)
         if start is None:
             continue
         rest = line[start.end() :]
-        pairs = list(_ASSIGNMENT.finditer(rest))
-        if pairs:
-            for pair in pairs:
-                value, quote = _unquoted(pair.group(2))
-                column = start.end() + pair.start(2) + quote + 1
-                settings.append(Setting(pair.group(1), value, number, column))
-        elif (legacy := re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$", rest)) is not None:
+        # The legacy form, one variable whose value is the rest of the line: its first word
+        # has no `=`.
+        legacy = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$", rest)
+        if legacy is not None:
             value, quote = _unquoted(legacy.group(2).strip())
-            settings.append(
-                Setting(legacy.group(1), value, number, start.end() + legacy.start(2) + quote + 1)
-            )
+            column = start.end() + legacy.start(2) + quote + 1
+            settings.append(Setting(legacy.group(1), value, number, column))
+            continue
+        for pair in _ASSIGNMENT.finditer(rest):
+            value, quote = _unquoted(pair.group(2))
+            column = start.end() + pair.start(2) + quote + 1
+            settings.append(Setting(pair.group(1), value, number, column))
     return settings
 
 
 def _env_file_settings(text: str) -> list[Setting]:
     settings: list[Setting] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         found = _ENV_LINE.match(line)
         if found is None or line.lstrip().startswith("#"):
             continue
@@ -251,7 +257,7 @@ def _procfile_settings(text: str) -> list[Setting]:
     """``web: OTEL_SERVICE_NAME=shop opentelemetry-instrument gunicorn app``: the assignments
     before the command (a shell's ``VAR=value command``), for the process named."""
     settings: list[Setting] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         process = re.match(r"^([A-Za-z0-9_-]+):\s*", line)
         if process is None:
             continue

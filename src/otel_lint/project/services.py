@@ -1,15 +1,19 @@
 """Which repository and which service a file belongs to: the units whose facts a rule judges.
 
-A *repository* bounds the facts: the nearest folder at or above a file that holds ``.git`` or a
-compose file (a compose file describes one deployment: a demo folder inside a bigger repository is
-its own), else the nearest folder that is a Python project (``pyproject.toml``, ``setup.py``,
-``setup.cfg``). Nothing above it is ever read for facts.
+A *repository* bounds the facts. Walking up from a file to the nearest ``.git`` (included): the
+outermost folder that deploys services together (it holds a compose file, or the configuration
+with a ``services`` table), else the nearest project (a folder with ``.git``,
+``pyproject.toml``, ``setup.py`` or ``setup.cfg``). So a monorepo whose root compose file builds
+its services is one repository even when each service has its own ``pyproject.toml``; a demo
+folder with its own compose file inside a bigger repository is its own; and a package that
+nothing around it deploys (an example project inside a library's checkout) is its own, as before.
+Nothing above the repository is ever read for facts.
 
 A *service* is the unit of facts inside a repository: the nearest folder that looks like one (it
-holds a ``pyproject.toml``, ``setup.py``, ``setup.cfg``, ``requirements*.txt``, a Dockerfile or a
-Procfile), or a folder a compose service is built from; the configured ``services`` table
-overrides both. Files under no service folder belong to the repository's root service, whose facts
-(a root ``.env`` loaded by all, a shared library folder) count for every service.
+holds a ``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``requirements*.txt``; or a Dockerfile,
+a Procfile or a compose service's build, with Python code below it); the configured ``services``
+table overrides both. Files under no service folder belong to the repository's root service,
+whose facts (a root ``.env`` loaded by all, a shared library folder) count for every service.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from pathlib import Path
 
 from otel_lint.project.deployment import COMPOSE_FILE
 
-#: A file that makes its folder a service.
+#: A file that makes its folder a service. A Dockerfile or a Procfile does only in a folder with
+#: Python code below it (``project.context``): a ``deploy/`` folder deploys the code around it.
 SERVICE_MARK = re.compile(
     r"^(pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Dockerfile[^/]*|Procfile)$"
 )
+#: The marks that make a folder a service by themselves: it is a Python project.
+PYTHON_PROJECT_MARK = re.compile(r"^(pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt)$")
 #: Files that make a folder a Python project: the repository when no ``.git`` or compose file
 #: is found above.
 PROJECT_MARKS = ("pyproject.toml", "setup.py", "setup.cfg")
@@ -52,11 +59,16 @@ def _names(folder: Path, listed: dict[Path, frozenset[str]]) -> frozenset[str]:
 
 
 class Repositories:
-    """Finds each folder's repository, listing every folder above a file at most once per run."""
+    """Finds each folder's repository, listing every folder above a file at most once per run.
 
-    def __init__(self) -> None:
+    ``configured`` is the folder of a configuration with a ``services`` table: it bounds the
+    services it names as a compose file does.
+    """
+
+    def __init__(self, configured: Path | None = None) -> None:
         self._listed: dict[Path, frozenset[str]] = {}
         self._found: dict[Path, Path | None] = {}
+        self._configured = Path(os.path.abspath(configured)) if configured else None
 
     def of(self, folder: Path) -> Path | None:
         """The repository ``folder`` lies in (see the module's text), or None if none is found."""
@@ -64,18 +76,19 @@ class Repositories:
         if folder in self._found:
             return self._found[folder]
         project: Path | None = None
-        found: Path | None = None
+        deployed: Path | None = None
         # Each folder is listed once per run (``_listed``): many files share the way up.
         for candidate in (folder, *folder.parents):
             if candidate in _NEVER_A_REPOSITORY:
                 break
             names = _names(candidate, self._listed)
-            if ".git" in names or any(COMPOSE_FILE.match(name) for name in names):
-                found = candidate
-                break
-            if project is None and any(mark in names for mark in PROJECT_MARKS):
+            if project is None and (".git" in names or any(m in names for m in PROJECT_MARKS)):
                 project = candidate
-        found = found or project
+            if candidate == self._configured or any(COMPOSE_FILE.match(n) for n in names):
+                deployed = candidate  # the outermost wins: a service's own compose file is inside
+            if ".git" in names:
+                break
+        found = deployed or project
         self._found[folder] = found
         return found
 
