@@ -166,3 +166,14 @@ def test_settings_are_read_with_their_lines(
     kind: str, text: str, expected: list[tuple[str, str, int]]
 ) -> None:
     assert [(s.name, s.value, s.line) for s in read_settings(kind, text)] == expected
+
+
+def test_yaml_files_that_are_not_manifests_are_not_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A walked YAML file is judged only if it is a manifest: a cassette or a template that no
+    YAML reader accepts is neither Python nor an OTL000."""
+    (tmp_path / "cassette.yaml").write_text("interactions:\n- request: {body: '{{ not: yaml\n")
+    (tmp_path / "logging.yml").write_text("version: 1\nhandlers: {console: {class: x}}\n")
+    code, out = _run(capsys, "--output-format", "json", str(tmp_path))
+    assert (code, json.loads(out)) == (0, [])
