@@ -257,7 +257,7 @@ def _repositories(
     finder = Repositories(root if settings.services else None)
     groups: dict[Path, list[Target]] = {}
     for target in targets:
-        folder = finder.of(target.path.absolute().parent) or root.absolute()
+        folder = finder.of(os.path.dirname(os.path.abspath(target.path))) or root.absolute()
         groups.setdefault(folder, []).append(target)
     return groups
 

@@ -40,22 +40,23 @@ PROJECT_MARKS = ("pyproject.toml", "setup.py", "setup.cfg")
 #: Folders that hold other people's projects, never one: a compose file left in a home folder
 #: must not make it the repository of every checkout below it (and have it walked).
 _NEVER_A_REPOSITORY = frozenset(
-    Path(os.path.abspath(folder))
-    for folder in (os.sep, os.path.expanduser("~"), tempfile.gettempdir())
+    os.path.abspath(folder) for folder in (os.sep, os.path.expanduser("~"), tempfile.gettempdir())
 )
 #: The name of the root service (files under no service folder).
 ROOT_SERVICE = "."
 
 
-def _names(folder: Path, listed: dict[Path, frozenset[str]]) -> frozenset[str]:
-    names = listed.get(folder)
-    if names is None:
-        try:
-            names = frozenset(os.listdir(folder))
-        except OSError:  # unreadable, or a name the system cannot look up: nothing there
-            names = frozenset()
-        listed[folder] = names
-    return names
+def _marks(folder: str) -> tuple[bool, bool, bool]:
+    """Whether ``folder`` holds ``.git``, a Python project's mark, a compose file."""
+    try:
+        names = os.listdir(folder)
+    except OSError:  # unreadable, or a name the system cannot look up: nothing there
+        return False, False, False
+    return (
+        ".git" in names,
+        any(mark in names for mark in PROJECT_MARKS),
+        any(COMPOSE_FILE.match(name) for name in names),
+    )
 
 
 class Repositories:
@@ -66,30 +67,36 @@ class Repositories:
     """
 
     def __init__(self, configured: Path | None = None) -> None:
-        self._listed: dict[Path, frozenset[str]] = {}
-        self._found: dict[Path, Path | None] = {}
-        self._configured = Path(os.path.abspath(configured)) if configured else None
+        self._marks: dict[str, tuple[bool, bool, bool]] = {}
+        self._found: dict[str, Path | None] = {}
+        self._configured = os.path.abspath(configured) if configured else None
 
-    def of(self, folder: Path) -> Path | None:
+    def of(self, folder: str | Path) -> Path | None:
         """The repository ``folder`` lies in (see the module's text), or None if none is found."""
-        folder = Path(os.path.abspath(folder))
-        if folder in self._found:
-            return self._found[folder]
-        project: Path | None = None
-        deployed: Path | None = None
-        # Each folder is listed once per run (``_listed``): many files share the way up.
-        for candidate in (folder, *folder.parents):
-            if candidate in _NEVER_A_REPOSITORY:
-                break
-            names = _names(candidate, self._listed)
-            if project is None and (".git" in names or any(m in names for m in PROJECT_MARKS)):
+        # Plain strings, not Path objects: this runs for every file of a cold run.
+        start = os.path.abspath(folder)
+        if start in self._found:
+            return self._found[start]
+        project: str | None = None
+        deployed: str | None = None
+        candidate = start
+        # Each folder is listed once per run (``_marks``): many files share the way up.
+        while candidate not in _NEVER_A_REPOSITORY:
+            marks = self._marks.get(candidate)
+            if marks is None:
+                marks = self._marks[candidate] = _marks(candidate)
+            git, python_project, compose = marks
+            if project is None and (git or python_project):
                 project = candidate
-            if candidate == self._configured or any(COMPOSE_FILE.match(n) for n in names):
+            if compose or candidate == self._configured:
                 deployed = candidate  # the outermost wins: a service's own compose file is inside
-            if ".git" in names:
+            parent = os.path.dirname(candidate)
+            if git or parent == candidate:
                 break
-        found = deployed or project
-        self._found[folder] = found
+            candidate = parent
+        chosen = deployed or project
+        found = Path(chosen) if chosen is not None else None
+        self._found[start] = found
         return found
 
 
