@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 #: The entry-point groups the SDK reads the names of ``OTEL_TRACES_SAMPLER`` and of each signal's
@@ -55,6 +54,8 @@ _MODE_VALUE = re.compile(r"^\s+[A-Z_]+\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
 @cache
 def installed_names(group: str) -> frozenset[str]:
     """The entry-point names installed distributions register in ``group``."""
+    from importlib import metadata  # here: ~20 ms to import, and only deployment files need it
+
     try:
         return frozenset(entry.name for entry in metadata.entry_points(group=group))
     except Exception:  # a broken distribution's metadata must not fail a lint run
@@ -75,6 +76,8 @@ def sdk_installed() -> bool:
     """Whether opentelemetry-sdk is installed where the linter runs: only then does a name no
     installed distribution registers say something (a vendor's sampler or exporter is known by
     its entry point, which is there only if its package is)."""
+    from importlib import metadata  # see ``installed_names``
+
     try:
         metadata.distribution("opentelemetry-sdk")
     except metadata.PackageNotFoundError:
@@ -87,6 +90,8 @@ def stability_opt_in_values() -> frozenset[str] | None:
     """The ``OTEL_SEMCONV_STABILITY_OPT_IN`` values the installed opentelemetry-instrumentation
     reads (its ``_StabilityMode`` values but ``default``), or None when it is not installed or
     its source does not say."""
+    from importlib import metadata  # see ``installed_names``
+
     try:
         source = metadata.distribution("opentelemetry-instrumentation").locate_file(_STABILITY_FILE)
         # Read through a plain path: the metadata path type reads without an encoding.

@@ -22,7 +22,6 @@ from otel_lint.catalogue.compiled import CheckedRule
 from otel_lint.checks import CheckSettings, all_checks
 from otel_lint.conventions.registry import load_registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
-from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
 from otel_lint.engine.limits import Deadline, OutOfTime, allowance, time_limit
 from otel_lint.engine.results import (
     FileResult,
@@ -103,6 +102,10 @@ def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> Fil
     # A deployment file (or a YAML file that may be a manifest): its settings, never Python.
     # Text that is not UTF-8 is read with replacements: the settings are ASCII where they matter.
     if LINTED_DEPLOYMENT.search(os.path.basename(label)) and not label.endswith(".py"):
+        # Here, not at the top: only a run that meets a deployment file pays for the SDK's
+        # metadata reader (importlib.metadata) these rules use.
+        from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
+
         text = data.decode("utf-8", errors="replace")
         kind = deployment_kind(label, text)
         if kind is None:

@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from otel_lint.project.deployment import COMPOSE_FILE
@@ -109,11 +109,23 @@ class ServiceMap:
     folders: frozenset[str]
     #: Configured: folder or file (absolute) -> service name. Wins over the heuristics.
     configured: Mapping[str, str]
+    #: The service of each folder asked about (a run asks once per file: many share a folder).
+    _known: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def of(self, path: str | Path, *, folder: bool = False) -> str:
         """The service of a file (or of a ``folder``): a configured name, a folder relative to
         the repository (``services/api``), or ``ROOT_SERVICE``."""
-        absolute = os.path.abspath(path)
+        name = os.fspath(path)
+        absolute = name if os.path.isabs(name) else os.path.abspath(name)
+        if not self.configured:  # only a configured file (not its folder) can differ
+            key = absolute if folder else os.path.dirname(absolute)
+            known = self._known.get(key)
+            if known is None:
+                known = self._known[key] = self._of(absolute, folder)
+            return known
+        return self._of(absolute, folder)
+
+    def _of(self, absolute: str, folder: bool) -> str:
         root = os.fspath(self.repository)
         candidate = absolute
         while (candidate + os.sep).startswith(root + os.sep):
