@@ -88,8 +88,10 @@ def _resource_issues(
 ) -> list[SettingIssue]:
     issues: list[SettingIssue] = []
     for key, _, offset in _entries(setting.value):
-        line, column, end, text = _place(lines, setting, key, offset)
         entry = setting.value[offset:].split(",", 1)[0].strip()
+        if "$" in entry:
+            continue  # `${ATTRS}`, `$(cat attrs)`: filled in where it runs, unknown here
+        line, column, end, text = _place(lines, setting, key, offset)
         if "=" not in entry:
             message = (
                 f"`{entry}` in OTEL_RESOURCE_ATTRIBUTES has no `=`: the SDK drops it with a warning"
@@ -157,7 +159,7 @@ def _unknown_value(
     offset = 0
     for part in setting.value.split(","):
         value = part.strip()
-        if value and (value.lower() if any_case else value) not in known:
+        if value and "$" not in value and (value.lower() if any_case else value) not in known:
             closest = _closest(value, known)
             if closest is None and not sdk.sdk_installed():
                 offset += len(part) + 1
