@@ -23,7 +23,9 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def _try_repo(workdir: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _try_repo(
+    workdir: Path, home: Path, hook: str = "otel-lint"
+) -> subprocess.CompletedProcess[str]:
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1", "PRE_COMMIT_COLOR": "never"}
     # The hook finds its cache where a user's would be, in the user cache directory, which is
@@ -32,7 +34,7 @@ def _try_repo(workdir: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env.pop("OTEL_LINT_CACHE_DIR", None)
     env["XDG_CACHE_HOME"] = str(home / "user-cache")
     return subprocess.run(
-        [pre_commit, "try-repo", str(REPOSITORY), "otel-lint", "--all-files"],
+        [pre_commit, "try-repo", str(REPOSITORY), hook, "--all-files"],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -166,3 +168,20 @@ def test_the_readme_ci_install_line_installs_a_working_linter(tmp_path: Path) ->
     )
     assert checked.returncode == 1, checked.stderr
     assert "OTL301" in checked.stdout
+
+
+def test_deployment_hook_lints_the_settings_of_staged_deployment_files(
+    user_repository: Path, pre_commit_home: Path
+) -> None:
+    settings = user_repository / ".env"
+    settings.write_text("OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod\n")
+    (user_repository / "notes.txt").write_text("not a deployment file\n")
+    _git(user_repository, "add", ".env", "notes.txt")
+    failed = _try_repo(user_repository, pre_commit_home, "otel-lint-deployment")
+    assert failed.returncode != 0, failed.stdout + failed.stderr
+    assert ".env:1:26: OTL310" in failed.stdout and "notes.txt" not in failed.stdout
+
+    settings.write_text("OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod\n")
+    _git(user_repository, "add", ".env")
+    passed = _try_repo(user_repository, pre_commit_home, "otel-lint-deployment")
+    assert passed.returncode == 0, passed.stdout + passed.stderr

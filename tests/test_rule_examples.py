@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from otel_lint.catalogue.compiled import checked
 from otel_lint.catalogue.files import rules_directory
 from otel_lint.catalogue.model import InvalidExample, Rule, ValidExample, load_rules
 from otel_lint.checks import all_checks, check, fixable
 from otel_lint.conventions.registry import Registry
 from otel_lint.engine.analysis import analyze_text, apply_suppressions
+from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
 from otel_lint.engine.modules import ProjectModules
-from otel_lint.engine.results import resolve
+from otel_lint.engine.results import FileResult, resolve
 from otel_lint.findings import Finding
 from otel_lint.output.fixes import fix_until_stable
 
@@ -36,26 +38,34 @@ def _cases(kind: str, *, fixed_only: bool = False) -> list[object]:
     return list(_case_iter(kind, fixed_only=fixed_only))
 
 
+def _analyze(name: str, text: str, registry: Registry, folder: Path) -> FileResult | None:
+    """One example file's result as a run has it: Python, or a deployment file's settings (the
+    file's name says which: ``file: docker-compose.yml``); None for a file only read for facts
+    (a requirements file)."""
+    if name.endswith(".py"):
+        modules = ProjectModules(folder / name)
+        return apply_suppressions(analyze_text(name, text, RULES, registry, modules=modules), text)
+    kind = deployment_kind(name, text)
+    if kind is None:
+        return None
+    return analyze_deployment(name, text, kind, list(checked(RULES)), registry)
+
+
 def lint_example(example: InvalidExample | ValidExample, registry: Registry) -> list[Finding]:
     """Lint an example as a project: one file, or several with their facts merged.
 
-    Several files are written to a folder first, so constants imported from one another are
-    read as a run reads them (``engine/modules.py``).
+    The files are written to a folder first, so constants imported from one another are read as
+    a run reads them (``engine/modules.py``).
     """
-    files = example.files or {"example.py": example.code or ""}
+    files = example.files or {example.file or "example.py": example.code or ""}
     with tempfile.TemporaryDirectory() as folder:
         for name, text in files.items():
             (Path(folder) / name).parent.mkdir(parents=True, exist_ok=True)
             (Path(folder) / name).write_text(text, encoding="utf-8")
         results = [
-            apply_suppressions(
-                analyze_text(
-                    name, text, RULES, registry, modules=ProjectModules(Path(folder) / name)
-                ),
-                text,
-            )
+            result
             for name, text in files.items()
-            if name.endswith(".py")
+            if (result := _analyze(name, text, registry, Path(folder))) is not None
         ]
     from otel_lint.project.facts import text_facts
 
@@ -94,16 +104,19 @@ def test_valid_example_is_silent(rule: Rule, example: ValidExample, registry: Re
     _cases("invalid", fixed_only=True),
 )
 def test_fix_produces_the_documented_text(
-    rule: Rule, example: InvalidExample, registry: Registry
+    rule: Rule, example: InvalidExample, registry: Registry, tmp_path: Path
 ) -> None:
     assert example.code is not None
-    outcome = fix_until_stable(
-        example.code, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
-    )
+    name = example.file or "example.py"
+    python = name.endswith(".py")
+
+    def lint(text: str) -> list[Finding]:
+        result = _analyze(name, text, registry, tmp_path)
+        return list(result.findings) if result is not None else []
+
+    outcome = fix_until_stable(example.code, lint, python=python)
     assert outcome.text == example.fixed
-    again = fix_until_stable(
-        outcome.text, lambda text: list(analyze_text("example.py", text, RULES, registry).findings)
-    )
+    again = fix_until_stable(outcome.text, lint, python=python)
     assert again.applied == 0, "fixing is not idempotent"
 
 

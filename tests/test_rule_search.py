@@ -34,7 +34,7 @@ def _example_projects() -> Iterator[tuple[str, dict[str, str]]]:
     for rule in RULES:
         for kind in ("invalid", "valid"):
             for number, example in enumerate(getattr(rule.examples, kind), start=1):
-                files = example.files or {"example.py": example.code or ""}
+                files = example.files or {example.file or "example.py": example.code or ""}
                 yield f"{rule.code}-{kind}-{number}", files
 
 
@@ -93,7 +93,7 @@ def test_prefilters_skip_no_file_with_a_finding(name: str, registry: Registry) -
 @pytest.mark.parametrize("rule", [r for r in RULES if r.prefilter], ids=lambda r: r.code)
 def test_every_invalid_example_passes_its_rules_prefilter(rule: Any) -> None:
     for example in rule.examples.invalid:
-        files = example.files or {"example.py": example.code or ""}
+        files = example.files or {example.file or "example.py": example.code or ""}
         assert any(rule.may_report(text) for path, text in files.items() if path.endswith(".py"))
 
 

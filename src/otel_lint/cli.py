@@ -581,17 +581,26 @@ def _settings_text(projects: Sequence[ProjectSettings]) -> str:
         if project.held_back:
             lines.append(f"  in preview, off without --preview: {' '.join(project.held_back)}")
         lines.append(f"  kind: {project.kind}: {project.kind_reason}")
-        lines.append("  facts:" if project.facts else "  facts: none")
-        # Calls from logging hooks and id helpers, one fact each: hundreds in tracing code.
-        calls = sum(fact.startswith(SPAN_CALL) for fact in project.facts)
-        for fact, files in sorted(project.facts.items()):
-            if fact.startswith(SPAN_CALL):
-                continue
-            shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-            lines.append(f"    {fact}: {shown}")
-        if calls:
-            plural = "s" if calls != 1 else ""
-            lines.append(f"    {SPAN_CALL} {calls} call{plural} of logging hooks and id helpers")
+        lines.append("  facts, per service:" if project.facts else "  facts: none")
+        for service, facts in project.services.items():
+            if service == ".":  # project.services.ROOT_SERVICE
+                lines.append("  service . (the root: its facts count for every service)")
+            else:
+                lines.append(f"  service {printable(service)}")
+            if not facts:
+                lines.append("    none")
+            # Calls from logging hooks and id helpers, one fact each: hundreds in tracing code.
+            calls = sum(fact.startswith(SPAN_CALL) for fact in facts)
+            for fact, places in sorted(facts.items()):
+                if fact.startswith(SPAN_CALL):
+                    continue
+                more = f" and {len(places) - 5} more" if len(places) > 5 else ""
+                lines.append(f"    {fact}: {printable(', '.join(places[:5]))}{more}")
+            if calls:
+                plural = "s" if calls != 1 else ""
+                lines.append(
+                    f"    {SPAN_CALL} {calls} call{plural} of logging hooks and id helpers"
+                )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

@@ -24,9 +24,10 @@ from otel_lint.config.settings import Settings, specificity
 from otel_lint.engine import results
 from otel_lint.findings import Finding
 from otel_lint.output.baseline import new_findings, read_baseline, write_baseline
-from otel_lint.project.context import context_facts, facts_by_file
+from otel_lint.project.context import context_facts, fact_origins
 from otel_lint.project.discovery import Discovered, Target, discover, relative_path
 from otel_lint.project.facts import APPLICATION_SIGN, LIBRARY_SIGN, PACKAGED, holds
+from otel_lint.project.services import ROOT_SERVICE, Repositories, service_map
 from otel_lint.regular_files import read_regular_file
 
 if TYPE_CHECKING:
@@ -195,6 +196,19 @@ def _postprocess(
     return kept
 
 
+def _is_deployment(label: str, path: Path) -> bool:
+    """Whether a file to fix is a deployment file, whose fixes are not judged as Python."""
+    from otel_lint.engine.deployment_files import deployment_kind
+
+    if label.endswith(".py"):
+        return False
+    try:
+        text = read_regular_file(path).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return deployment_kind(label, text) is not None
+
+
 def _fix_plans(
     findings: Sequence[Finding],
     targets: Sequence[Target],
@@ -207,6 +221,7 @@ def _fix_plans(
     from otel_lint.cache.rules import engine_rules
     from otel_lint.conventions.registry import load_registry
     from otel_lint.engine import analysis as engine
+    from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
     from otel_lint.engine.modules import ProjectModules
     from otel_lint.output.fixes import plan_fix
 
@@ -224,53 +239,35 @@ def _fix_plans(
         def lint(
             text: str, label: str = label, facts: frozenset[str] = facts, path: Path = target.path
         ) -> list[Finding]:
-            modules = ProjectModules(path)
-            result = engine.apply_suppressions(
-                engine.analyze_text(label, text, rules, registry, check_settings, modules=modules),
-                text,
-            )
+            deployed = None if label.endswith(".py") else deployment_kind(label, text)
+            if deployed is not None:
+                result = analyze_deployment(label, text, deployed, rules, registry, check_settings)
+            else:
+                modules = ProjectModules(path)
+                result = engine.apply_suppressions(
+                    engine.analyze_text(
+                        label, text, rules, registry, check_settings, modules=modules
+                    ),
+                    text,
+                )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 
-        outcome = plan_fix(label, target.path, lint, target.data)
+        python = not _is_deployment(label, target.path)
+        outcome = plan_fix(label, target.path, lint, target.data, python=python)
         if outcome is not None:
             done.append(outcome)
     return done
 
 
-#: What makes a folder a project's own: its facts (instrumentations, bridges, deployment files)
-#: are that project's, and never decide findings in another.
-PROJECT_MARKS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-
-
-def _is_project(folder: Path) -> bool:
-    # os.path.exists: False, not an error, for a name the system cannot look up (too long).
-    return any(os.path.exists(folder / mark) for mark in PROJECT_MARKS)
-
-
-def _project_folder(path: Path, root: Path, known: dict[Path, Path]) -> Path:
-    """The nearest folder above ``path`` that is a project (``PROJECT_MARKS``), up to the root."""
-    folder = path.absolute().parent
-    trail = []
-    while True:
-        if folder in known:
-            found = known[folder]
-            break
-        trail.append(folder)
-        if _is_project(folder) or folder == root or folder.parent == folder:
-            found = folder if _is_project(folder) else root
-            break
-        folder = folder.parent
-    for visited in trail:
-        known[visited] = found
-    return found
-
-
-def _projects(targets: Sequence[Target], root: Path) -> dict[Path, list[Target]]:
-    """Targets grouped by project: facts of one project never decide findings in another."""
-    known: dict[Path, Path] = {}
+def _repositories(
+    targets: Sequence[Target], root: Path, settings: Settings
+) -> dict[Path, list[Target]]:
+    """Targets grouped by repository (``project.services``): facts never cross repositories."""
+    finder = Repositories(root if settings.services else None)
     groups: dict[Path, list[Target]] = {}
     for target in targets:
-        groups.setdefault(_project_folder(target.path, root.absolute(), known), []).append(target)
+        folder = finder.of(os.path.dirname(os.path.abspath(target.path))) or root.absolute()
+        groups.setdefault(folder, []).append(target)
     return groups
 
 
@@ -279,28 +276,82 @@ def _depends_on_facts(result: results.FileResult) -> bool:
     return any(f.requires for f in result.findings) or any(f.requires for f, _ in result.suppressed)
 
 
-def _resolve_by_project(
+def _resolve_by_service(
     checked: Sequence[results.FileResult],
-    targets: Sequence[Target],
-    projects: dict[Path, list[Target]],
-    context: dict[Path, set[str]],
+    groups: dict[tuple[Path, str], list[Target]],
+    context: dict[tuple[Path, str], set[str]],
+    shared: dict[Path, set[str]],
     unused: bool,
-) -> tuple[results.RunResult, dict[Path, frozenset[str]]]:
-    """Resolve each project's findings against that project's facts only."""
+) -> tuple[results.RunResult, dict[tuple[Path, str], frozenset[str]]]:
+    """Resolve each service's findings against that service's facts only.
+
+    ``groups`` holds the checked files of each (repository, service); ``context`` the facts of
+    the service's other files; ``shared`` the facts of each repository that count for all of its
+    services (its root service's files, checked or not).
+    """
     by_label = {result.label: result for result in checked}
     findings: list[Finding] = []
-    facts: dict[Path, frozenset[str]] = {}
-    for folder, members in projects.items():
+    facts: dict[tuple[Path, str], frozenset[str]] = {}
+    for (repository, service), members in groups.items():
         group = [by_label[t.label] for t in members if t.label in by_label]
-        resolved = results.resolve(group, context[folder], report_unused_noqa=unused)
+        extra = context[repository, service] | shared[repository]
+        resolved = results.resolve(group, extra, report_unused_noqa=unused)
         findings.extend(resolved.findings)
-        facts[folder] = resolved.facts
-    # Paths that could not be checked belong to no project: their OTL000 stands on its own.
-    grouped = {t.label for group in projects.values() for t in group}
+        facts[repository, service] = resolved.facts
+    # Paths that could not be checked belong to no service: their OTL000 stands on its own.
+    grouped = {t.label for group in groups.values() for t in group}
     findings.extend(f for r in checked if r.label not in grouped for f in r.findings)
     findings.sort(key=Finding.sort_key)
     every = frozenset().union(*facts.values())
     return results.RunResult(tuple(findings), len(checked), every), facts
+
+
+def _service_facts(
+    checked: Sequence[results.FileResult],
+    targets: Sequence[Target],
+    settings: Settings,
+    root: Path,
+    options: RunOptions,
+) -> tuple[
+    dict[tuple[Path, str], list[Target]], dict[tuple[Path, str], set[str]], dict[Path, set[str]]
+]:
+    """The checked files of each (repository, service), each service's own facts, and each
+    repository's facts that count for all its services (see ``_resolve_by_service``)."""
+    by_label = {result.label: result for result in checked}
+    configured = {f"instrumented:{name}" for name in settings.instrumentations}
+    if settings.kind is not None:
+        configured.add(f"kind:{settings.kind}")
+    groups: dict[tuple[Path, str], list[Target]] = {}
+    context: dict[tuple[Path, str], set[str]] = {}
+    shared: dict[Path, set[str]] = {}
+    for repository, members in _repositories(targets, root, settings).items():
+        shared[repository] = set(configured)
+        # The other files are read only where a finding depends on what they show (or where
+        # fixes will be judged again): most pre-commit runs never need them, nor services.
+        wanted = options.fix or any(
+            _depends_on_facts(by_label[t.label]) for t in members if t.label in by_label
+        )
+        if not wanted:
+            groups[repository, ROOT_SERVICE] = members
+            context[repository, ROOT_SERVICE] = set()
+            continue
+        files = [t.path for t in members]
+        shown = context_facts(repository, files, settings.exclude, use_cache=options.use_cache)
+        services = service_map(repository, shown.marked, settings.services, root)
+        for path, is_folder, facts in shown.facts:
+            service = services.of(path, folder=is_folder)
+            if service == ROOT_SERVICE:
+                shared[repository] |= facts
+            else:
+                context.setdefault((repository, service), set()).update(facts)
+        for target in members:
+            service = services.of(target.path)
+            groups.setdefault((repository, service), []).append(target)
+            context.setdefault((repository, service), set())
+            result = by_label.get(target.label)
+            if service == ROOT_SERVICE and result is not None:
+                shared[repository] |= result.facts
+    return groups, context, shared
 
 
 def _check(
@@ -373,8 +424,11 @@ class ProjectSettings:
     held_back: tuple[str, ...]
     kind: str
     kind_reason: str
-    #: Each fact the project's files show, with the files that show it.
+    #: Each fact the project's files show, with the files and lines (``path:line``) that show it.
     facts: dict[str, list[str]]
+    #: The same per service (``project.services``): the root service (``.``) first, whose facts
+    #: count for every service.
+    services: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _kind(settings: Settings, config: Path | None, facts: dict[str, list[str]]) -> tuple[str, str]:
@@ -407,23 +461,26 @@ def show_settings(options: RunOptions) -> list[ProjectSettings]:
         # The rules in preview this selection would run if preview were on.
         held_here = tuple(sorted(set(enabled_codes(sorted(held), select, ignore)) & held))
         found = discover(group, settings.exclude, root)
-        for folder in _projects(found.targets, root) or {root: []}:
-            facts = facts_by_file(folder, settings.exclude)
+        finder = Repositories(root if settings.services else None)
+        folders = {finder.of(t.path.absolute().parent) or root for t in found.targets}
+        for folder in sorted(folders) or [root]:
+            origins, marked = fact_origins(folder, settings.exclude)
+            services = service_map(folder, marked, settings.services, root)
+            facts: dict[str, list[str]] = {}
+            by_service: dict[str, dict[str, list[str]]] = {ROOT_SERVICE: {}}
+            for where, is_folder, fact, label, line in origins:
+                service = services.of(where, folder=is_folder)
+                facts.setdefault(fact, []).append(label)
+                by_service.setdefault(service, {}).setdefault(fact, []).append(f"{label}:{line}")
+            for fact, labels in facts.items():
+                facts[fact] = list(dict.fromkeys(labels))
             kind, reason = _kind(settings, config, facts)
             shown.append(
-                ProjectSettings(folder, config, tuple(codes), held_here, kind, reason, facts)
+                ProjectSettings(
+                    folder, config, tuple(codes), held_here, kind, reason, facts, by_service
+                )
             )
     return shown
-
-
-def _own_project(path: Path) -> Path | None:
-    """The project a named path belongs to: the nearest folder at or above it that is one."""
-    absolute = Path(os.path.abspath(path))
-    folder = absolute if os.path.isdir(absolute) else absolute.parent
-    for candidate in (folder, *folder.parents):
-        if _is_project(candidate):
-            return candidate
-    return None
 
 
 def separate_projects(paths: Sequence[Path]) -> list[tuple[Path, ...]]:
@@ -433,9 +490,12 @@ def separate_projects(paths: Sequence[Path]) -> list[tuple[Path, ...]]:
     and facts, so a path's findings are those it has alone, and the folder above both (a home or
     temporary folder) is never taken for a project and walked.
     """
+    finder = Repositories()
     groups: dict[Path | None, list[Path]] = {}
     for path in sorted(set(paths)):
-        groups.setdefault(_own_project(path), []).append(path)
+        absolute = Path(os.path.abspath(path))
+        folder = absolute if os.path.isdir(absolute) else absolute.parent
+        groups.setdefault(finder.of(folder), []).append(path)
     return [tuple(group) for group in groups.values()]
 
 
@@ -522,25 +582,8 @@ def _lint(options: RunOptions) -> RunOutcome:
         if options.report_unused_noqa is not None
         else settings.report_unused_noqa
     )
-    projects = _projects(targets, root)
-    by_label = {result.label: result for result in checked}
-    context: dict[Path, set[str]] = {}
-    for folder, members in projects.items():
-        # The other files are read only where a finding depends on what they show (or where
-        # fixes will be judged again): most pre-commit runs never need them.
-        wanted = options.fix or any(
-            _depends_on_facts(by_label[t.label]) for t in members if t.label in by_label
-        )
-        files = [t.path for t in members]
-        shown = (
-            context_facts(folder, files, settings.exclude, use_cache=options.use_cache)
-            if wanted
-            else set()
-        )
-        context[folder] = shown | {f"instrumented:{name}" for name in settings.instrumentations}
-        if settings.kind is not None:
-            context[folder].add(f"kind:{settings.kind}")
-    resolved, project_facts = _resolve_by_project(checked, targets, projects, context, unused)
+    groups, context, shared = _service_facts(checked, targets, settings, root, options)
+    resolved, service_facts = _resolve_by_service(checked, groups, context, shared, unused)
     findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     fixed: tuple[FixedFile, ...] = ()
@@ -549,9 +592,7 @@ def _lint(options: RunOptions) -> RunOutcome:
     if (options.fix or options.diff) and any(f.fix is not None for f in findings):
         from otel_lint.output.fixes import FixedFile, FixPlan, write_fix
 
-        facts_of = {
-            t.label: project_facts[folder] for folder, members in projects.items() for t in members
-        }
+        facts_of = {t.label: service_facts[key] for key, members in groups.items() for t in members}
         planned = _fix_plans(findings, targets, codes_run, check_settings, facts_of)
         plans = tuple(plan for plan in planned if isinstance(plan, FixPlan))
         unwritten = tuple(plan for plan in planned if not isinstance(plan, FixPlan))
@@ -567,9 +608,7 @@ def _lint(options: RunOptions) -> RunOutcome:
             plans = ()
         if fixed:
             checked = _check(found, codes_run, check_settings, options, time_limit)
-            resolved, project_facts = _resolve_by_project(
-                checked, targets, projects, context, unused
-            )
+            resolved, service_facts = _resolve_by_service(checked, groups, context, shared, unused)
             findings = _postprocess(resolved.findings, targets, settings, root, codes)
 
     written, baselined, findings = _apply_baseline(options, findings, baseline)

@@ -44,9 +44,11 @@ class RuleDocs(_Strict):
 
 
 class InvalidExample(_Strict):
-    """Code the rule must flag: one file (``code``) or a small project (``files``)."""
+    """Code the rule must flag: one file (``code``, named ``file``: ``example.py`` unless said,
+    e.g. ``docker-compose.yml`` for a deployment rule) or a small project (``files``)."""
 
     code: str | None = None
+    file: str | None = None
     files: dict[str, str] | None = None
     #: How many findings of this rule the example produces.
     expect: int = 1
@@ -56,6 +58,7 @@ class InvalidExample(_Strict):
 
 class ValidExample(_Strict):
     code: str | None = None
+    file: str | None = None
     files: dict[str, str] | None = None
 
 

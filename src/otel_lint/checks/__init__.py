@@ -129,10 +129,21 @@ def all_checks() -> dict[str, RegisteredCheck]:
     return dict(_CHECKS)
 
 
+#: Rules judged without a Python check (deployment settings) whose findings carry fixes.
+_FIXING_WITHOUT_CHECK: set[str] = set()
+
+
+def declare_fixes(*codes: str) -> None:
+    """Say that rules judged outside the Python engine (``checks.deployment_settings``) fix."""
+    _FIXING_WITHOUT_CHECK.update(codes)
+
+
 def fixable(code: str, template: str | None) -> bool:
     """Whether the rule ``code`` can fix what it finds: its YAML gives an ast-grep ``fix``
-    template, or its check declares ``fixes=True``."""
+    template, or its check declares ``fixes=True`` (or ``declare_fixes`` names it)."""
     registered = all_checks().get(code)
+    if code in _FIXING_WITHOUT_CHECK:
+        return True
     return template is not None or (registered is not None and registered.fixes)
 
 

@@ -6,6 +6,7 @@ Imported only when a table's contents were not seen (and remembered) before.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from dataclasses import fields
 from typing import Annotated, Any, Literal
@@ -16,6 +17,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from otel_lint.catalogue.files import CODE_OR_PREFIX, unknown_selectors
 from otel_lint.config.settings import ConfigError, Settings, toml_key
 from otel_lint.findings import Severity
+
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _check_pattern(pattern: str) -> str:
@@ -67,6 +70,8 @@ class SettingsTable(BaseModel):
     preview: bool = Field(default=False, strict=True)
     #: What the project is; unset: decided from its files (see ``project.facts.is_library``).
     kind: Literal["application", "library"] | None = None
+    #: Services by the folders that make them up (see ``config.settings.Settings.services``).
+    services: dict[str, list[str]] = Field(default_factory=dict)
 
     _validate_select = field_validator("select", "ignore", "extend_select")(
         classmethod(lambda cls, v: _check_selectors(v))
@@ -81,6 +86,32 @@ class SettingsTable(BaseModel):
                 _check_selectors(codes)
             except ValueError as error:  # the message names the table; name the key too
                 raise ValueError(f"`{toml_key(pattern)}`: {error}") from None
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _service_folders(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}
+        for name, paths in value.items():
+            where = f"`{toml_key(name)}`"
+            if not _SERVICE_NAME.fullmatch(name):
+                raise ValueError(f"{where}: a service name is letters, digits, `.`, `_` or `-`")
+            if not paths:
+                raise ValueError(f"{where}: name at least one folder")
+            for path in paths:
+                normal = posixpath.normpath(path.replace("\\", "/"))
+                if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+                    raise ValueError(
+                        f"{where}: {path!r} must be a path inside the project, relative to the "
+                        "configuration's folder"
+                    )
+                if normal in owner and owner[normal] != name:
+                    raise ValueError(
+                        f"{where}: {path!r} is also in `{toml_key(owner[normal])}`; a folder "
+                        "belongs to one service (leave a shared folder out: its facts then count "
+                        "for every service)"
+                    )
+                owner[normal] = name
         return value
 
     @field_validator("severity")

@@ -45,6 +45,10 @@ class Settings:
     #: What the project is, ``"application"`` or ``"library"``; unset (None): decided from the
     #: project's files (``project.facts.is_library``). Application rules judge applications only.
     kind: str | None = None
+    #: Services named by the folders (or deployment files) that make them up, relative to the
+    #: configuration's folder: ``{"billing": ["services/billing", "libs/billing-core"]}``.
+    #: Overrides the folders ``project.services`` would pick.
+    services: dict[str, list[str]] = field(default_factory=dict)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

@@ -34,3 +34,14 @@ METRIC_CODES: dict[IssueKind, str] = {
 
 #: An unbounded value among a metric's attributes (the metric-cardinality rule).
 UNBOUNDED_METRIC_ATTRIBUTE = "OTL202"
+
+#: Rule code for each kind of problem a key of ``OTEL_RESOURCE_ATTRIBUTES`` can have in a
+#: deployment file (compose, Kubernetes, Dockerfile, ``.env``, Procfile). Codes of their own:
+#: OTL301-OTL304 judge Python source, and released codes never change what they mean.
+RESOURCE_SETTING_CODES: dict[IssueKind, str] = {
+    IssueKind.DEPRECATED: "OTL310",
+    IssueKind.MALFORMED: "OTL311",
+    IssueKind.NEAR_MISS: "OTL312",
+    IssueKind.CUSTOM_IN_SEMCONV_NAMESPACE: "OTL313",
+    IssueKind.RESERVED: "OTL313",
+}

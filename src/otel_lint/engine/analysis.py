@@ -31,7 +31,7 @@ from otel_lint.engine.results import (
     unreadable,
 )
 from otel_lint.engine.search import candidates
-from otel_lint.engine.suppressions import Noqa, find_suppressions
+from otel_lint.engine.suppressions import Noqa, Suppressions, find_suppressions
 from otel_lint.findings import Finding, Fix, Severity
 from otel_lint.project import facts as project_facts
 from otel_lint.project.source import parser_text
@@ -344,7 +344,12 @@ def analyze_text(
 
 
 def apply_suppressions(result: FileResult, text: str) -> FileResult:
-    suppressions = find_suppressions(text)
+    return suppress(result, find_suppressions(text))
+
+
+def suppress(result: FileResult, suppressions: Suppressions) -> FileResult:
+    """``result`` with the findings ``suppressions`` hide set apart (a comment may cover several
+    lines: a deployment file's ``# noqa`` alone on a line covers the next one too)."""
     if not suppressions.by_line and not suppressions.file_codes:
         return result
     kept: list[Finding] = []
@@ -358,5 +363,5 @@ def apply_suppressions(result: FileResult, text: str) -> FileResult:
         result,
         findings=tuple(kept),
         suppressed=tuple(suppressed),
-        noqa=tuple(suppressions.by_line.values()),
+        noqa=tuple(dict.fromkeys(suppressions.by_line.values())),
     )

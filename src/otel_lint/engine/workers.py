@@ -29,7 +29,7 @@ from otel_lint.engine.results import (
     content_digest,
     unreadable,
 )
-from otel_lint.project.discovery import Target
+from otel_lint.project.discovery import LINTED_DEPLOYMENT, Target
 from otel_lint.project.source import UnreadableSource, decode_source
 from otel_lint.regular_files import read_regular_file
 
@@ -105,6 +105,20 @@ def _allowed(job: Job) -> float | None:
 
 def _check_bytes(job: Job, data: bytes, deadline: Deadline | None = None) -> FileResult:
     label = job.target.label
+    # A deployment file (or a YAML file that may be a manifest): its settings, never Python.
+    # Text that is not UTF-8 is read with replacements: the settings are ASCII where they matter.
+    if LINTED_DEPLOYMENT.search(os.path.basename(label)) and not label.endswith(".py"):
+        # Here, not at the top: only a run that meets a deployment file pays for the SDK's
+        # metadata reader (importlib.metadata) these rules use.
+        from otel_lint.engine.deployment_files import analyze_deployment, deployment_kind
+
+        text = data.decode("utf-8", errors="replace")
+        kind = deployment_kind(label, text)
+        if kind is None:
+            return FileResult(label)
+        rules_by_code = _rules_by_code()
+        rules = [rules_by_code[code] for code in job.codes if code in rules_by_code]
+        return analyze_deployment(label, text, kind, rules, load_registry(), job.settings)
     try:
         text = decode_source(data).text
     except UnreadableSource as error:

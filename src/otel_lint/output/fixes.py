@@ -97,7 +97,10 @@ def _compiles(text: str) -> bool:
 
 
 def fix_until_stable(
-    text: str, lint: Callable[[str], list[Finding]], rounds: int = 5
+    text: str,
+    lint: Callable[[str], list[Finding]],
+    rounds: int = 5,
+    python: bool = True,
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes; never return text that does not parse.
 
@@ -105,10 +108,11 @@ def fix_until_stable(
     it. When a round's fixes together break the text, each is tried alone and kept only if the
     text still parses; fixing stops when none can be kept.
     """
-    strict = _compiles(text)
+    strict = python and _compiles(text)
 
     def sound(candidate: str) -> bool:
-        return parses(candidate) and (not strict or _compiles(candidate))
+        # A deployment file's fixes replace a key inside a value: nothing there to parse.
+        return not python or (parses(candidate) and (not strict or _compiles(candidate)))
 
     total = 0
     rules: Counter[tuple[str, str]] = Counter()
@@ -148,10 +152,16 @@ class _ChangedMeanwhile(Exception):
 
 
 def plan_fix(
-    label: str, path: Path, lint: Callable[[str], list[Finding]], data: bytes | None = None
+    label: str,
+    path: Path,
+    lint: Callable[[str], list[Finding]],
+    data: bytes | None = None,
+    *,
+    python: bool = True,
 ) -> FixPlan | UnwrittenFix | None:
     """The fixes of one file (read from ``path`` unless its ``data`` is given), not written;
-    None when there is nothing to fix or the file can no longer be read.
+    None when there is nothing to fix or the file can no longer be read. ``python``: the file is
+    Python source, and each round of fixes must leave it parsing (see ``fix_until_stable``).
 
     The fixed text is encoded as the file was (its coding cookie's encoding, its BOM; line endings
     are never touched).
@@ -162,7 +172,7 @@ def plan_fix(
         source = decode_source(data)
     except (OSError, UnreadableSource):
         return None  # it went away or changed into something else since it was checked
-    outcome = fix_until_stable(source.text, lint)
+    outcome = fix_until_stable(source.text, lint, python=python)
     if not outcome.applied or outcome.text == source.text:
         return None
     try:
@@ -191,10 +201,10 @@ def write_fix(plan: FixPlan) -> FixedFile | UnwrittenFix:
 
 
 def fix_file(
-    label: str, path: Path, lint: Callable[[str], list[Finding]]
+    label: str, path: Path, lint: Callable[[str], list[Finding]], *, python: bool = True
 ) -> FixedFile | UnwrittenFix | None:
     """Fix one file in place; None when there is nothing to fix or it can no longer be read."""
-    plan = plan_fix(label, path, lint)
+    plan = plan_fix(label, path, lint, python=python)
     return write_fix(plan) if isinstance(plan, FixPlan) else plan
 
 

@@ -14,6 +14,7 @@ checked.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,12 @@ _ALWAYS_SKIPPED = frozenset(
         "site-packages",
         "dist-packages",
     }
+)
+#: Deployment files whose telemetry settings are linted (``otel_lint.engine.deployment_files``):
+#: compose files, Dockerfiles, env files, Procfiles, and YAML files that may be Kubernetes
+#: manifests (judged only if they are).
+LINTED_DEPLOYMENT = re.compile(
+    r"^(Dockerfile[^/]*|[^/]*\.dockerfile|\.env(\.[^/]*)?|[^/]*\.env|Procfile|[^/]*\.ya?ml)$"
 )
 #: A folder holding this file is a virtual environment, whatever its name.
 VIRTUAL_ENVIRONMENT_MARK = "pyvenv.cfg"
@@ -129,9 +136,10 @@ class _Folder:
 
 
 def _walk(
-    root: Path, exclude: Iterable[str], base: Path, follow_symlinks: bool
+    root: Path, exclude: Iterable[str], base: Path, follow_symlinks: bool, deployment: bool = False
 ) -> Iterator[str | Problem]:
-    """The Python files under ``root`` as paths beginning with ``str(root)``, and problems."""
+    """The Python files under ``root`` (and, with ``deployment``, the deployment files whose
+    settings are linted) as paths beginning with ``str(root)``, and problems."""
     excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     real_root = root.resolve()
     # Following links, the real directories met so far: a loop, or a second way into a folder
@@ -165,7 +173,10 @@ def _walk(
                 continue
             if is_dir and name in _ALWAYS_SKIPPED:
                 continue
-            if not is_dir and not (is_file and name.endswith(".py")):
+            if not is_dir and not (
+                is_file
+                and (name.endswith(".py") or (deployment and LINTED_DEPLOYMENT.search(name)))
+            ):
                 continue
             if link and not follow_symlinks and not _inside(Path(entry.path), real_root):
                 continue
@@ -244,7 +255,7 @@ def _named(
     excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
     # A directory the user names is checked even if excluded, as a named file is.
     named_excluded = relative not in (None, ".", "") and excluded.match_file(f"{relative}/")
-    walked = _walk(given, () if named_excluded else exclude, base, follow_symlinks)
+    walked = _walk(given, () if named_excluded else exclude, base, follow_symlinks, True)
     return (Path(found) if isinstance(found, str) else found for found in walked)
 
 
