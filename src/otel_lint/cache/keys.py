@@ -1,7 +1,10 @@
 """Cache keys: a digest of everything that decides a cached value besides its own input.
 
-otel-lint's code and rule files (by their bytes, so an edited checkout is a new key) and the
-installed semantic-conventions package: change any of them and an entry is simply not found.
+otel-lint's code and rule files (by their bytes, so an edited checkout is a new key), the
+installed semantic-conventions package, and the OpenTelemetry distributions installed beside the
+linter (the deployment rules read their entry points and stability modes, the correlation rules
+the logging instrumentation's version when a project pins none): change any of them and an entry
+is simply not found.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -34,7 +38,29 @@ def environment_key() -> str:
     """A digest of all that decides a file's result besides the file (``environment_digest``)."""
     root = package_root()
     registry = "missing" if root is None else f"{package_version(root)}:{root}"
-    return environment_digest(_PACKAGE, rules_directory(), registry)
+    installed = "\0".join(telemetry_distributions(sys.path))
+    return environment_digest(_PACKAGE, rules_directory(), f"{registry}\0{installed}")
+
+
+def telemetry_distributions(folders: Iterable[str]) -> list[str]:
+    """The installed distributions' metadata folders (name and version, ``opentelemetry_sdk-1.39.0
+    .dist-info``) whose name says OpenTelemetry, on the import path: listed, not read (a few ms).
+
+    A vendor's exporter whose distribution does not name OpenTelemetry is not seen: its entry
+    point still counts once the cache entry is rewritten (``otel-lint clean``, or an edit).
+    """
+    found = []
+    for folder in folders:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue  # a zip, a folder that went away, or none at all
+        found += [
+            f"{folder}/{name}"
+            for name in names
+            if name.endswith((".dist-info", ".egg-info")) and "opentelemetry" in name.lower()
+        ]
+    return sorted(found)
 
 
 def environment_digest(package: Path, rules: Path, registry: str) -> str:
