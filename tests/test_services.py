@@ -207,3 +207,36 @@ def test_show_settings_prints_each_services_facts_with_file_and_line(
     assert "    instrumented:flask: services/api/requirements.txt:2" in api
     assert "log-bridge" not in worker and "service-name-env" not in worker
     assert "    instrumented:requests: services/worker/requirements.txt:2" in worker
+
+
+def test_each_service_has_its_own_kind_and_show_settings_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An application and the SDK it ships for its customers, in one repository: the SDK's
+    # debug-only basicConfig is the importing application's business (OTL101 judges applications).
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    setup = "import logging\n\nfrom opentelemetry import trace\n\nlogging.basicConfig()\n"
+    _write(
+        root,
+        {
+            "app/requirements.txt": "opentelemetry-sdk\n",
+            "app/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "-m", "main"]\n',
+            "app/main.py": setup,
+            "sdk/pyproject.toml": '[project]\nname = "acme-sdk"\n[build-system]\nrequires = []\n',
+            "sdk/acme_sdk/debug.py": setup,
+        },
+    )
+    outcome = run_lint(RunOptions(paths=(root,), use_cache=False, select=("OTL101",)))
+    found = [(f.code, Path(f.path).relative_to(root).as_posix()) for f in outcome.findings]
+    assert found == [("OTL101", "app/main.py")]
+
+    assert main(["check", "--show-settings", str(root)]) == 0
+    shown = capsys.readouterr().out
+    assert "  kind: decided per service" in shown
+    # The SDK has a pyproject.toml of its own: its own project, shown once, as it is judged.
+    repository, sdk = shown.split(f"project {root / 'sdk'}\n")
+    app = repository.split("  service app\n", 1)[1]
+    assert "    kind: application: deployed or run by app/Dockerfile:2" in app
+    assert "service sdk" not in repository and "packaged" not in repository
+    assert "  kind: library: builds a distribution (pyproject.toml)" in sdk

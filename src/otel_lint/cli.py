@@ -580,13 +580,20 @@ def _settings_text(projects: Sequence[ProjectSettings]) -> str:
         ]
         if project.held_back:
             lines.append(f"  in preview, off without --preview: {' '.join(project.held_back)}")
-        lines.append(f"  kind: {project.kind}: {project.kind_reason}")
+        several = len(project.services) > 1
+        if several:
+            lines.append("  kind: decided per service, from its facts and the root's (below)")
+        else:
+            lines.append(f"  kind: {project.kind}: {project.kind_reason}")
         lines.append("  facts, per service:" if project.facts else "  facts: none")
         for service, facts in project.services.items():
             if service == ".":  # project.services.ROOT_SERVICE
                 lines.append("  service . (the root: its facts count for every service)")
             else:
                 lines.append(f"  service {printable(service)}")
+            if several and service in project.kinds:
+                kind, reason = project.kinds[service]
+                lines.append(f"    kind: {kind}: {printable(reason)}")
             if not facts:
                 lines.append("    none")
             # Calls from logging hooks and id helpers, one fact each: hundreds in tracing code.

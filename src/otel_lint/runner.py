@@ -429,6 +429,9 @@ class ProjectSettings:
     #: The same per service (``project.services``): the root service (``.``) first, whose facts
     #: count for every service.
     services: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: Each service's kind and the reason: the rules judge a service by its own facts and the
+    #: root's (a library folder beside an application in one repository is a library).
+    kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _kind(settings: Settings, config: Path | None, facts: dict[str, list[str]]) -> tuple[str, str]:
@@ -468,16 +471,32 @@ def show_settings(options: RunOptions) -> list[ProjectSettings]:
             services = service_map(folder, marked, settings.services, root)
             facts: dict[str, list[str]] = {}
             by_service: dict[str, dict[str, list[str]]] = {ROOT_SERVICE: {}}
+            # A repository inside this one (a package with its own pyproject.toml) is shown as
+            # its own project, as its files are judged: not again as a service of this one.
+            nested = [
+                other.relative_to(folder).as_posix()
+                for other in folders
+                if other != folder and folder in other.parents
+            ]
             for where, is_folder, fact, label, line in origins:
+                if any(label == n or label.startswith(f"{n}/") for n in nested):
+                    continue
                 service = services.of(where, folder=is_folder)
                 facts.setdefault(fact, []).append(label)
                 by_service.setdefault(service, {}).setdefault(fact, []).append(f"{label}:{line}")
             for fact, labels in facts.items():
                 facts[fact] = list(dict.fromkeys(labels))
             kind, reason = _kind(settings, config, facts)
+            shared = by_service.get(ROOT_SERVICE, {})
+            kinds = {}
+            for service, own in by_service.items():
+                seen = {fact: list(places) for fact, places in shared.items()}
+                for fact, places in own.items() if service != ROOT_SERVICE else ():
+                    seen.setdefault(fact, []).extend(places)
+                kinds[service] = _kind(settings, config, seen)
             shown.append(
                 ProjectSettings(
-                    folder, config, tuple(codes), held_here, kind, reason, facts, by_service
+                    folder, config, tuple(codes), held_here, kind, reason, facts, by_service, kinds
                 )
             )
     return shown
