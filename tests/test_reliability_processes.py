@@ -115,8 +115,9 @@ def _alive(pid: int) -> bool:
 def _busy_run(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
     """A real run over enough work that it is still checking when the signal comes, and the
     pids of its two workers."""
+    # About 0.3 s of checking per file: 80 files keep two workers busy for over ten seconds.
     body = SOURCE + "".join(f'span.set_attribute("userId{n}", {n})\n' for n in range(1500))
-    for number in range(24):
+    for number in range(80):
         (tmp_path / f"m{number}.py").write_text(body)
     run = subprocess.Popen(
         [OTEL_LINT, "check", "--no-cache", "--jobs", "2", "."],
