@@ -83,11 +83,37 @@ def test_deprecated_constants_through_every_import_form(registry: Registry, text
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The class import is OTL309's; a deprecated key through the class is still OTL301: moving
+        # to the `_incubating` constant of the same name keeps the key deprecated.
+        (
+            "from opentelemetry.semconv.trace import SpanAttributes\n"
+            "span.set_attribute(SpanAttributes.HTTP_METHOD, 'GET')\n",
+            ["OTL301", "OTL309"],
+        ),
+        (
+            "from opentelemetry.semconv.resource import ResourceAttributes as RA\n"
+            "span.set_attributes({RA.DEPLOYMENT_ENVIRONMENT: 'prod'})\n",
+            ["OTL301", "OTL309"],
+        ),
+        # A current key through the class: the import only.
+        (
+            "from opentelemetry.semconv.trace import SpanAttributes\n"
+            "span.set_attribute(SpanAttributes.HTTP_ROUTE, '/orders')\n",
+            ["OTL309"],
+        ),
+    ],
+)
+def test_deprecated_keys_through_the_deprecated_classes(
+    registry: Registry, text: str, expected: list[str]
+) -> None:
+    assert sorted(codes(lint(text, registry))) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
-        # OTL309 reports the class import; its uses are not reported again.
-        "from opentelemetry.semconv.trace import SpanAttributes\n"
-        "span.set_attribute(SpanAttributes.HTTP_METHOD, 'GET')\n",
         # A local binding of the same name is not a reference to the package's constant.
         "HTTP_METHOD = 'acme.method'\nspan.set_attribute(HTTP_METHOD, 'GET')\n",
         # The constant named on the left of an import is not a use.
@@ -165,13 +191,16 @@ def test_ms_under_an_unreadable_name_is_not_a_duration_warning(registry: Registr
     assert finding.code == "OTL306" and "names.LATENCY" in finding.message
 
 
-def test_old_metric_instruments_constants_are_not_taken_for_new_ones(registry: Registry) -> None:
-    # MetricInstruments.HTTP_SERVER_ACTIVE_REQUESTS is the old class's; OTL309 covers the import.
+def test_old_class_constants_stand_for_the_metric_of_their_name(registry: Registry) -> None:
+    # MetricInstruments.HTTP_SERVER_ACTIVE_REQUESTS is "http.server.active_requests", the metric
+    # the registry's constant of that name is: its unit is "{request}". The import is OTL309's.
     text = (
         "from opentelemetry.semconv.metrics import MetricInstruments\n"
         'meter.create_up_down_counter(MetricInstruments.HTTP_SERVER_ACTIVE_REQUESTS, unit="{x}")\n'
     )
-    assert codes(lint(text, registry)) == ["OTL309"]
+    assert sorted(codes(lint(text, registry))) == ["OTL307", "OTL309"]
+    fixed = text.replace('"{x}"', '"{request}"')
+    assert codes(lint(fixed, registry)) == ["OTL309"]
 
 
 def test_a_malformed_metric_name_with_a_suffix_is_one_finding(registry: Registry) -> None:

@@ -203,6 +203,12 @@ _CONSTANT_ORIGIN = re.compile(
 # The SDK's resource module re-exports the old ``ResourceAttributes`` keys under their constant
 # names (``DEPLOYMENT_ENVIRONMENT`` is ``deployment.environment``, deprecated since).
 _SDK_RESOURCE_ORIGIN = re.compile(r"^opentelemetry\.sdk\.resources\.(?P<constant>[A-Z][A-Z0-9_]*)$")
+# The deprecated classes (OTL309) hold the old keys and metric names under the same constant names:
+# ``ResourceAttributes.DEPLOYMENT_ENVIRONMENT`` is ``deployment.environment``.
+_CLASS_ORIGIN = re.compile(
+    r"^opentelemetry\.semconv\.(?:trace\.(?P<span>SpanAttributes)|resource\.ResourceAttributes"
+    r"|metrics\.(?P<metric>MetricInstruments))\.(?P<constant>[A-Z][A-Z0-9_]*)$"
+)
 
 
 def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric | None:
@@ -216,6 +222,11 @@ def semconv_constant(node: SgNode, context: FileContext) -> Attribute | Metric |
     origin = qualified_name(node, file_imports(context)) or ""
     found = _CONSTANT_ORIGIN.match(origin)
     if found is None:
+        member = _CLASS_ORIGIN.match(origin)
+        if member is not None:
+            entry = context.registry.constant(member.group("constant"))
+            wanted_type = Metric if member.group("metric") else Attribute
+            return entry if isinstance(entry, wanted_type) else None
         resource = _SDK_RESOURCE_ORIGIN.match(origin)
         entry = context.registry.constant(resource.group("constant")) if resource else None
         return entry if isinstance(entry, Attribute) else None
