@@ -177,3 +177,41 @@ def test_yaml_files_that_are_not_manifests_are_not_findings(
     (tmp_path / "logging.yml").write_text("version: 1\nhandlers: {console: {class: x}}\n")
     code, out = _run(capsys, "--output-format", "json", str(tmp_path))
     assert (code, json.loads(out)) == (0, [])
+
+
+def test_a_rename_beside_its_replacement_is_reported_and_never_fixed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both keys on purpose, for backends that still read the old one: renaming it would set
+    # deployment.environment.name twice (found on a published compose file).
+    root = tmp_path / "shop"
+    root.mkdir()
+    settings = (
+        "OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod,deployment.environment=prod\n"
+    )
+    (root / ".env").write_text(settings)
+    code, out = _run(capsys, "--fix", "--output-format", "concise", str(root))
+    assert code == 1
+    assert "OTL310" in out and "is set as well" in out
+    assert (root / ".env").read_text() == settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # A plain key with an interpolated value is judged; a key filled in where it runs is not.
+        ("OTEL_RESOURCE_ATTRIBUTES=deployment.environment=${APP_ENV:-dev}\n", ["OTL310"]),
+        ("OTEL_RESOURCE_ATTRIBUTES=${EXTRA_ATTRIBUTES},deployment.environment=prod\n", ["OTL310"]),
+        # OTEL_SERVICE_NAME filled in where it runs may be the same name: not a conflict.
+        ("OTEL_SERVICE_NAME=$APP_NAME\nOTEL_RESOURCE_ATTRIBUTES=service.name=shop\n", []),
+        ("OTEL_SERVICE_NAME=shop\nOTEL_RESOURCE_ATTRIBUTES=service.name=$APP_NAME\n", []),
+    ],
+)
+def test_interpolated_values_hide_only_what_they_fill_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, expected: list[str]
+) -> None:
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / ".env").write_text(settings)
+    _, out = _run(capsys, "--output-format", "json", str(root))
+    assert sorted(f["code"] for f in json.loads(out)) == expected

@@ -87,10 +87,13 @@ def _resource_issues(
     setting: Setting, lines: list[str], registry: Registry, settings: CheckSettings
 ) -> list[SettingIssue]:
     issues: list[SettingIssue] = []
+    present = {unquote(key) for key, _, _ in _entries(setting.value)}
     for key, _, offset in _entries(setting.value):
         entry = setting.value[offset:].split(",", 1)[0].strip()
-        if "$" in entry:
-            continue  # `${ATTRS}`, `$(cat attrs)`: filled in where it runs, unknown here
+        if "$" in key or ("=" not in entry and "$" in entry):
+            # `${ATTRS}`, `$(cat attrs)`: filled in where it runs, unknown here. A plain key
+            # with an interpolated value (`deployment.environment=${ENV}`) is judged.
+            continue
         line, column, end, text = _place(lines, setting, key, offset)
         if "=" not in entry:
             message = (
@@ -101,15 +104,22 @@ def _resource_issues(
             continue
         name = unquote(key)
         for issue in check_attribute_key(name, registry, settings.namespaces)[:1]:
-            issues.append(_key_issue(issue, line, column, end, text))
+            issues.append(_key_issue(issue, line, column, end, text, present))
     return issues
 
 
-def _key_issue(issue: NameIssue, line: int, column: int, end: int, text: str) -> SettingIssue:
+def _key_issue(
+    issue: NameIssue, line: int, column: int, end: int, text: str, present: set[str]
+) -> SettingIssue:
     code = RESOURCE_SETTING_CODES[issue.kind]
     message = f"OTEL_RESOURCE_ATTRIBUTES: {issue.message}"
-    # Only a rename is safe to apply: a near miss may be the project's own key.
+    # Only a rename is safe to apply: a near miss may be the project's own key. And not when the
+    # replacement is set beside it (kept for backends that still read the old key): renaming
+    # would set one key twice, and the SDK keeps the last value.
     safe = issue.kind is IssueKind.DEPRECATED and issue.suggestion is not None
+    if safe and issue.suggestion in present:
+        safe = False
+        message += f" (`{issue.suggestion}` is set as well: remove this one when nothing reads it)"
     return SettingIssue(
         code, message, line, column, end, text, issue.suggestion if safe and text else None
     )
@@ -124,9 +134,11 @@ def _service_names(by_owner: list[Setting], lines: list[str]) -> list[SettingIss
     if not named:
         return issues
     chosen = named[-1].value.strip()
+    if "$" in chosen:
+        return issues  # filled in where it runs: it may well be the same name
     for setting in attributes:
         for key, value, offset in _entries(setting.value):
-            if unquote(key) == "service.name" and unquote(value) != chosen:
+            if unquote(key) == "service.name" and "$" not in value and unquote(value) != chosen:
                 line, column, end, text = _place(lines, setting, f"{key}={value}", offset)
                 message = (
                     f"service.name={unquote(value)} in OTEL_RESOURCE_ATTRIBUTES is overridden by "
