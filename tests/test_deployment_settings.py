@@ -215,3 +215,31 @@ def test_interpolated_values_hide_only_what_they_fill_in(
     (root / ".env").write_text(settings)
     _, out = _run(capsys, "--output-format", "json", str(root))
     assert sorted(f["code"] for f in json.loads(out)) == expected
+
+
+JAVA_AND_PYTHON = """\
+services:
+  connector:
+    environment:
+      OTEL_TRACES_EXPORTER: jaeger
+    entrypoint: java -javaagent:/resources/opentelemetry-javaagent.jar -jar /app/connector.jar
+  api:
+    build: ./api
+    environment:
+      OTEL_TRACES_EXPORTER: jaeger
+      OTEL_RESOURCE_ATTRIBUTES: deployment.environment=prod
+    command: opentelemetry-instrument gunicorn app:app
+"""
+
+
+def test_exporter_names_are_judged_only_where_no_other_language_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The Java agent 1.x registers `jaeger`: the Python SDK's entry points say nothing about it
+    # (found on a published compose file). Resource keys are every language's and still judged.
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "docker-compose.yml").write_text(JAVA_AND_PYTHON)
+    _, out = _run(capsys, "--output-format", "json", str(root))
+    found = sorted((f["code"], f["line"]) for f in json.loads(out))
+    assert found == [("OTL310", 10), ("OTL507", 9)]

@@ -10,6 +10,7 @@ line of the file's text; a value that spans lines (a folded YAML scalar) is plac
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -19,7 +20,7 @@ from otel_lint.conventions import sdk
 from otel_lint.conventions.codes import RESOURCE_SETTING_CODES
 from otel_lint.conventions.naming import IssueKind, NameIssue, check_attribute_key
 from otel_lint.conventions.registry import Registry
-from otel_lint.project.deployment import Setting, read_settings
+from otel_lint.project.deployment import Setting, compose_services, read_settings
 
 #: One ``service.name`` for a process, set two ways with different values.
 SERVICE_NAME_TWICE = "OTL504"
@@ -206,19 +207,51 @@ def _value_issues(setting: Setting, lines: list[str]) -> list[SettingIssue]:
     return []
 
 
+#: Signs that a process runs another language's agent or SDK: its exporter, sampler and opt-in
+#: names are that SDK's (the Java agent 1.x registers `jaeger`), not the Python SDK's.
+_OTHER_RUNTIME = re.compile(
+    r"-javaagent|\bjava\s+-jar\b|JAVA_TOOL_OPTIONS|OTEL_JAVAAGENT_|NODE_OPTIONS|"
+    r"@opentelemetry/|OTEL_NODE_|CORECLR_|OTEL_DOTNET_|\bdotnet\s"
+)
+_PYTHON_RUNTIME = re.compile(r"python|opentelemetry-instrument\b|gunicorn|uvicorn|\.py\b")
+
+
+def _other_runtimes(kind: str, text: str) -> set[str]:
+    """The owners (compose services; "" for the whole file) whose own text shows another
+    language's runtime and no Python."""
+
+    def other(part: str) -> bool:
+        return bool(_OTHER_RUNTIME.search(part)) and not _PYTHON_RUNTIME.search(part)
+
+    if kind != "compose":
+        return {""} if other(text) else set()
+    lines = text.split("\n")
+    return {
+        service.name
+        for service in compose_services(text)
+        if other("\n".join(lines[service.first_line - 1 : service.last_line]))
+    }
+
+
 def setting_issues(
     kind: str, text: str, registry: Registry, settings: CheckSettings
 ) -> list[SettingIssue]:
-    """Every problem with the telemetry settings of a deployment file of ``kind``."""
+    """Every problem with the telemetry settings of a deployment file of ``kind``.
+
+    Resource keys are judged whatever runs (the conventions are every language's); exporter,
+    sampler and opt-in values only where no other language's runtime shows (``_other_runtimes``).
+    """
     if "OTEL_" not in text:
         return []
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     found = read_settings(kind, text)
+    foreign = _other_runtimes(kind, text) if _OTHER_RUNTIME.search(text) else set()
     issues: list[SettingIssue] = []
     for setting in found:
         if setting.name == "OTEL_RESOURCE_ATTRIBUTES":
             issues += _resource_issues(setting, lines, registry, settings)
-        issues += _value_issues(setting, lines)
+        if setting.owner not in foreign and "" not in foreign:
+            issues += _value_issues(setting, lines)
     owners: dict[str, list[Setting]] = {}
     for setting in found:
         owners.setdefault(setting.owner, []).append(setting)
