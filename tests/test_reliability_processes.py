@@ -112,9 +112,27 @@ def _alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
+def _ignores_ctrl_c(pid: int) -> bool:
+    """Whether the process has SIGINT ignored (its ``SigIgn`` mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
+
+
+def _default_ctrl_c() -> None:
+    # As a terminal's shell starts a command: a test runner's worker may ignore SIGINT, and a
+    # child would inherit that and never see the Ctrl-C this test sends.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _busy_run(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
     """A real run over enough work that it is still checking when the signal comes, and the
-    pids of its two workers."""
+    pids of its two workers, once both have started (they ignore Ctrl-C: the parent stops them)."""
     # About 0.3 s of checking per file: 80 files keep two workers busy for over ten seconds.
     body = SOURCE + "".join(f'span.set_attribute("userId{n}", {n})\n' for n in range(1500))
     for number in range(80):
@@ -126,12 +144,15 @@ def _busy_run(tmp_path: Path) -> tuple[subprocess.Popen[str], set[int]]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_default_ctrl_c,
     )
     deadline = time.monotonic() + 30
     workers: set[int] = set()
-    while len(workers) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
         workers = _children(run.pid)
+        if len(workers) >= 2 and all(_ignores_ctrl_c(pid) for pid in workers):
+            break
+        time.sleep(0.05)
     assert len(workers) >= 2, "the run never started its workers"
     time.sleep(0.3)  # the workers are now checking files
     return run, workers
