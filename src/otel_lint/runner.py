@@ -196,19 +196,6 @@ def _postprocess(
     return kept
 
 
-def _is_deployment(label: str, path: Path) -> bool:
-    """Whether a file to fix is a deployment file, whose fixes are not judged as Python."""
-    from otel_lint.engine.deployment_files import deployment_kind
-
-    if label.endswith(".py"):
-        return False
-    try:
-        text = read_regular_file(path).decode("utf-8", errors="replace")
-    except OSError:
-        return False
-    return deployment_kind(label, text) is not None
-
-
 def _fix_plans(
     findings: Sequence[Finding],
     targets: Sequence[Target],
@@ -252,8 +239,14 @@ def _fix_plans(
                 )
             return [f for f in result.findings if all(holds(r, facts) for r in f.requires)]
 
-        python = not _is_deployment(label, target.path)
-        outcome = plan_fix(label, target.path, lint, target.data, python=python)
+        try:
+            data = target.data if target.data is not None else read_regular_file(target.path)
+        except OSError:
+            continue  # it went away since it was checked: nothing to fix
+        # Read once, here: whether it is Python decides how each round of fixes is checked.
+        text = data.decode("utf-8", errors="replace")
+        python = label.endswith(".py") or deployment_kind(label, text) is None
+        outcome = plan_fix(label, target.path, lint, data, python=python)
         if outcome is not None:
             done.append(outcome)
     return done
