@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from otel_lint.cache.keys import environment_digest, telemetry_distributions
+from otel_lint.cache.keys import environment_digest, environment_key, telemetry_distributions
 from otel_lint.runner import RunOptions, run_lint
 
 BAD = 'span.set_attribute("http.method", "GET")\n'
@@ -281,18 +282,18 @@ def test_a_change_to_an_imported_constants_module_relints_its_dependants(
     assert lint(handler, select=("OTL301",)) == cold
 
 
-def test_installing_an_opentelemetry_distribution_is_a_new_environment(tmp_path: Path) -> None:
+def test_installing_an_opentelemetry_distribution_is_a_new_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The deployment rules judge exporter and sampler names by the installed entry points: a
     # vendor's exporter installed since the last run must not leave its OTL507 cached.
     site = tmp_path / "site-packages"
     (site / "requests-2.32.0.dist-info").mkdir(parents=True)
-    before = telemetry_distributions([str(site), str(tmp_path / "gone")])
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site), str(tmp_path / "gone")])
+    assert telemetry_distributions([str(site)]) == []
+    before = environment_key.__wrapped__()
     (site / "acme_opentelemetry_exporter-1.0.dist-info").mkdir()
-    after = telemetry_distributions([str(site)])
-    assert before == []
-    assert after == [f"{site}/acme_opentelemetry_exporter-1.0.dist-info"]
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    assert environment_digest(tmp_path, rules, "\0".join(before)) != environment_digest(
-        tmp_path, rules, "\0".join(after)
-    )
+    assert telemetry_distributions([str(site)]) == [
+        f"{site}/acme_opentelemetry_exporter-1.0.dist-info"
+    ]
+    assert environment_key.__wrapped__() != before
