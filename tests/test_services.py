@@ -225,6 +225,10 @@ def test_each_service_has_its_own_kind_and_show_settings_says_which(
             "app/main.py": setup,
             "sdk/pyproject.toml": '[project]\nname = "acme-sdk"\n[build-system]\nrequires = []\n',
             "sdk/acme_sdk/debug.py": setup,
+            # A service folder of the same repository that is an instrumentation: a library.
+            "instrumentation/requirements.txt": "opentelemetry-instrumentation\n",
+            "instrumentation/acme_instrumentation.py": setup
+            + "\n\nclass AcmeInstrumentor(BaseInstrumentor):\n    pass\n",
         },
     )
     outcome = run_lint(RunOptions(paths=(root,), use_cache=False, select=("OTL101",)))
@@ -238,5 +242,7 @@ def test_each_service_has_its_own_kind_and_show_settings_says_which(
     repository, sdk = shown.split(f"project {root / 'sdk'}\n")
     app = repository.split("  service app\n", 1)[1]
     assert "    kind: application: deployed or run by app/Dockerfile:2" in app
+    instrumentation = repository.split("  service instrumentation\n", 1)[1].split("  service ")[0]
+    assert "    kind: library: an OpenTelemetry instrumentation" in instrumentation
     assert "service sdk" not in repository and "packaged" not in repository
     assert "  kind: library: builds a distribution (pyproject.toml)" in sdk
